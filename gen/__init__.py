@@ -1,0 +1,1 @@
+"""trampgen: generate fault trampolines and context stubs from declarative ABI specs."""

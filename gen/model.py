@@ -1,0 +1,162 @@
+"""What the templates render: a validated Target plus the facts derived from it.
+
+The sigtramp frame is laid out once, by a small Layout that hands out stack
+offsets as registers are added (the idea of Go's mkpreempt.go); the save and
+restore sequences both walk that one layout, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .spec import Target
+
+
+@dataclasses.dataclass(frozen=True)
+class Slot:
+    reg: str
+    cls: str
+    offset: int
+    size: int
+    why: str
+
+
+class Layout:
+    def __init__(self, start: int):
+        self.end = start
+        self.slots: list[Slot] = []
+
+    def add(self, reg: str, cls: str, size: int, why: str) -> None:
+        self.end = (self.end + size - 1) // size * size   # natural alignment of the slot
+        self.slots.append(Slot(reg, cls, self.end, size, why))
+        self.end += size
+
+
+@dataclasses.dataclass(frozen=True)
+class Arg:
+    """One dispatcher argument: where sigtramp finds it and where the call needs it."""
+
+    index: int
+    name: str
+    c_type: str
+    register: str | None          # None: passed on the stack
+    incoming: int | None          # stack offset (after the frame is allocated) on entry
+    outgoing: int | None          # stack offset of the outgoing slot
+
+
+@dataclasses.dataclass
+class Frame:
+    size: int
+    outgoing_bytes: int
+    entry_misalign: int
+    slots: list[Slot]
+
+
+def _round_up(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+class Model:
+    def __init__(self, t: Target):
+        self.t = t
+        self.isa = t.isa
+        self.os = t.os
+        word = t.isa.word_bytes
+        self.word = word
+        self.spec_path = t.src.rel
+
+        # Dispatcher arguments: the handler's own, then the kind.
+        params = [(a["name"], a["type"]) for a in t.os.handler_args] + [("kind", "intptr_t")]
+        n_reg = len(t.int_args)
+        stack_params = max(0, len(params) - n_reg)
+        out_bytes = t.shadow_space + stack_params * word
+        self.entry_misalign = word if t.isa.call_pushes_return_address else 0
+
+        layout = Layout(out_bytes)
+        abi = f"the {t.name} ABI"
+        for reg in t.callee_saved.get("int", []):
+            layout.add(reg, "int", word, f"callee-saved in {abi}")
+        if t.isa.link_register:
+            layout.add(t.isa.link_register, "int", word,
+                       "holds our return address; the call to the dispatcher overwrites it")
+        for cls, regs in sorted(t.callee_saved.items()):
+            if cls == "int":
+                continue
+            for reg in regs:
+                layout.add(reg, cls, t.isa.reg_width[reg] // 8, f"callee-saved in {abi}")
+        size = layout.end
+        # At the call the stack must be aligned: entry SP + misalign is aligned.
+        size = _round_up(size + self.entry_misalign, t.stack_alignment) - self.entry_misalign
+        if size < 0:
+            size += t.stack_alignment
+        self.frame = Frame(size, out_bytes, self.entry_misalign, layout.slots)
+
+        ret_bytes = word if t.isa.call_pushes_return_address else 0
+        self.args: list[Arg] = []
+        for i, (name, ctype) in enumerate(params):
+            if i < n_reg:
+                self.args.append(Arg(i, name, ctype, t.int_args[i], None, None))
+            else:
+                k = i - n_reg
+                self.args.append(Arg(i, name, ctype, None,
+                                     size + ret_bytes + t.shadow_space + k * word,
+                                     t.shadow_space + k * word))
+        self.kind_arg = self.args[-1]
+        self.handler_args = self.args[:-1]
+
+        # inject-call: fn(arg) as if the faulting instruction had called it. The
+        # argument goes in the first argument register, or in the first stack
+        # slot above the shadow space; the whole outgoing area keeps SP aligned.
+        self.inject_arg_register = t.int_args[0] if t.int_args else None
+        self.inject_arg_offset = t.shadow_space
+        self.inject_out_bytes = _round_up(t.shadow_space + (0 if t.int_args else word),
+                                          t.stack_alignment)
+
+    # ---- instruction text from the ISA idioms --------------------------------
+    def op(self, name: str, **kw) -> str:
+        return self.isa.idioms[name].format(**kw)
+
+    def store(self, slot: Slot) -> str:
+        return self.op(f"store.{slot.cls}", reg=slot.reg, offset=slot.offset)
+
+    def load(self, slot: Slot) -> str:
+        return self.op(f"load.{slot.cls}", reg=slot.reg, offset=slot.offset)
+
+    # ---- register roles, for `explain` and for comments ----------------------
+    def roles(self) -> list[tuple[str, str, list[str]]]:
+        t, isa = self.t, self.isa
+        rows = []
+        saved = {s.reg: s for s in self.frame.slots}
+        names = sorted(isa.reg_class, key=lambda r: (isa.reg_class[r] != "int",
+                                                     list(isa.reg_class).index(r)))
+        for r in names:
+            roles = []
+            if r == isa.stack_pointer:
+                roles.append("stack pointer")
+            if r == isa.program_counter:
+                roles.append("program counter")
+            if r == isa.link_register:
+                roles.append("link register")
+            if r in t.int_args:
+                i = t.int_args.index(r)
+                arg = self.args[i].name if i < len(self.args) else None
+                roles.append(f"argument {i}" + (f" ({arg})" if arg else ""))
+            if r == t.return_register:
+                roles.append("return value")
+            if r in saved:
+                s = saved[r]
+                roles.append(f"saved by sigtramp at sp+{s.offset}"
+                             + (" (callee-saved)" if r != isa.link_register else ""))
+            if r in t.reserved:
+                roles.append(f"reserved: {t.reserved[r]}")
+            if r == t.kind_register:
+                roles.append("kind (loaded by each entry)")
+            if r in t.scratch:
+                roles.append("resume " + ("SP" if r == t.scratch[0] else "PC")
+                             + " scratch (dead at resume through sigresume)")
+            if not roles:
+                roles.append("volatile")
+            field = t.context_fields.get(r)
+            ctx = [f"{t.os.context_type}.{field.field} @{field.offset}"] if field else []
+            rows.append((r, isa.reg_class[r], roles + ctx))
+        return rows
