@@ -1,0 +1,46 @@
+# Every non-host build: one CMake build per toolchain (cmake/target), run at
+# build time, whose tests join this build's CTest run. A build whose compiler
+# is missing becomes a skipped test that says so.
+include(ExternalProject)
+
+function(trampgen_cross name)
+  cmake_parse_arguments(A "" "TARGET;MODE;TOOLCHAIN;COMPILER" "" ${ARGN})
+  set(bin "${CMAKE_BINARY_DIR}/cross/${name}")
+  find_program(_cc_${name} ${A_COMPILER})
+  if(NOT _cc_${name})
+    trampgen_skip_test(${name}/build "${A_COMPILER} is not installed (scripts/setup.sh installs it)")
+    return()
+  endif()
+  set(args -DTRAMPGEN_TARGET=${A_TARGET} -DTRAMPGEN_MODE=${A_MODE} -DTRAMPGEN_BUILD_NAME=${name}
+           "-DTRAMPGEN_STATE_DIR=${CMAKE_SOURCE_DIR}/build-env")
+  if(A_TOOLCHAIN)
+    list(APPEND args "-DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/cmake/toolchains/${A_TOOLCHAIN}.cmake")
+  endif()
+  ExternalProject_Add(cross-${name}
+    SOURCE_DIR "${CMAKE_SOURCE_DIR}/cmake/target"
+    BINARY_DIR "${bin}"
+    CMAKE_ARGS ${args}
+    BUILD_ALWAYS 1
+    INSTALL_COMMAND ""
+    DEPENDS generate)
+  # Its tests join ours; if it was never built, that is a failure, not silence.
+  file(WRITE "${bin}-tests.cmake"
+    "if(EXISTS \"${bin}/CTestTestfile.cmake\")\n"
+    "  include(\"${bin}/CTestTestfile.cmake\")\n"
+    "else()\n"
+    "  add_test(${name}/not-built sh -c \"echo '${name} was not built: build the project first'; exit 1\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${bin}-tests.cmake")
+endfunction()
+
+# Windows targets, built for Windows: run under wine where wine runs them.
+trampgen_cross(windows-amd64 TARGET windows-amd64 MODE windows TOOLCHAIN x86_64-w64-mingw32 COMPILER x86_64-w64-mingw32-gcc)
+trampgen_cross(windows-386 TARGET windows-386 MODE windows TOOLCHAIN i686-w64-mingw32 COMPILER i686-w64-mingw32-gcc)
+# Windows on ARM: COFF objects from clang against the mingw-w64 headers (no runner exists here).
+trampgen_cross(windows-arm64-coff TARGET windows-arm64 MODE objects TOOLCHAIN aarch64-w64-windows-gnu COMPILER clang)
+trampgen_cross(windows-arm-coff TARGET windows-arm MODE objects TOOLCHAIN armv7-w64-windows-gnu COMPILER clang)
+# The same Windows trampolines, executed in the emulated-OS harness.
+trampgen_cross(harness-windows-arm64 TARGET windows-arm64 MODE harness TOOLCHAIN aarch64-linux-gnu COMPILER aarch64-linux-gnu-gcc)
+trampgen_cross(harness-windows-arm TARGET windows-arm MODE harness TOOLCHAIN arm-linux-gnueabihf COMPILER arm-linux-gnueabihf-gcc)
+trampgen_cross(harness-windows-386 TARGET windows-386 MODE harness TOOLCHAIN i686-linux-gnu COMPILER i686-linux-gnu-gcc)
+trampgen_cross(harness-windows-amd64 TARGET windows-amd64 MODE harness COMPILER cc)

@@ -1,0 +1,16 @@
+# Windows on ARM (Thumb-2) with clang against the mingw-w64 headers: COFF objects, no runner.
+set(CMAKE_SYSTEM_NAME Windows)
+set(CMAKE_SYSTEM_PROCESSOR ARM)
+set(CMAKE_C_COMPILER clang)
+set(CMAKE_ASM_COMPILER clang)
+set(CMAKE_C_COMPILER_TARGET armv7-w64-windows-gnu)
+set(CMAKE_ASM_COMPILER_TARGET armv7-w64-windows-gnu)
+set(CMAKE_C_FLAGS_INIT "-isystem /usr/share/mingw-w64/include -Wno-pragma-pack")
+set(CMAKE_ASM_FLAGS_INIT "-isystem /usr/share/mingw-w64/include")
+set(CMAKE_AR llvm-ar)
+set(CMAKE_RANLIB llvm-ranlib)
+# No mingw-w64 CRT for arm here: objects and static libraries only.
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

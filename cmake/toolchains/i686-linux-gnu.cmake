@@ -1,0 +1,13 @@
+# Linux on i686 with Debian's cross gcc; tests run under qemu-i386.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR i686)
+set(CMAKE_C_COMPILER i686-linux-gnu-gcc)
+set(CMAKE_ASM_COMPILER i686-linux-gnu-gcc)
+# qemu-user runs the program with the cross libc from Debian's libc6-*-cross.
+find_program(TRAMPGEN_QEMU qemu-i386)
+if(TRAMPGEN_QEMU)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${TRAMPGEN_QEMU} -L /usr/i686-linux-gnu)
+endif()
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
