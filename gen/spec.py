@@ -61,6 +61,13 @@ class Loader:
         self.root = root
         self.errors: list[SpecError] = []
         self._cache: dict[Path, Source | None] = {}
+        self._loaded: dict[tuple, object] = {}
+
+    def once(self, key: tuple, load):
+        """Load an ISA, OS or format once; later targets get the same result, failure included."""
+        if key not in self._loaded:
+            self._loaded[key] = load()
+        return self._loaded[key]
 
     def error(self, src: Source | str, key: str, reason: str) -> None:
         rel = src.rel if isinstance(src, Source) else src
@@ -127,6 +134,7 @@ class Isa:
     link_register: str | None
     call_pushes_return_address: bool
     code_address_tag: int
+    pc_write_clears: dict | None     # {register, mask}: state bits to clear when the PC moves
     function_alignment_log2: int
     file_directives: list[str]
     function_directives: list[str]
@@ -190,6 +198,7 @@ class Target:
     shadow_space: int
     red_zone: int
     handler_callee_pops: int
+    c_attribute: str
     handler_c_attribute: str
     scratch: list[str]
     kind_register: str
@@ -254,6 +263,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         link_register=_get(ld, src, "isa.link_register", str, None),
         call_pushes_return_address=_get(ld, src, "isa.call_pushes_return_address", bool),
         code_address_tag=_get(ld, src, "isa.code_address_tag", int, 0),
+        pc_write_clears=_get(ld, src, "isa.pc_write_clears", dict, None),
         function_alignment_log2=_get(ld, src, "isa.function_alignment_log2", int),
         file_directives=_get(ld, src, "isa.file_directives", list),
         function_directives=_get(ld, src, "isa.function_directives", list),
@@ -265,6 +275,12 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         reg = getattr(isa, key)
         if reg is not None and reg not in reg_class:
             ld.error(src, f"isa.{key}", f"unknown register {reg}: not in any registers.* list")
+    pwc = isa.pc_write_clears
+    if pwc is not None:
+        if set(pwc) != {"register", "mask"} or not isinstance(pwc.get("mask"), int):
+            ld.error(src, "isa.pc_write_clears", "needs exactly register and an integer mask")
+        elif pwc["register"] not in reg_class:
+            ld.error(src, "isa.pc_write_clears.register", f"unknown register {pwc['register']}")
     if isa.name is not None and isa.name != name:
         ld.error(src, "isa.name", f"is {isa.name!r} but the file is {name}.toml")
     if isa.call_pushes_return_address is False and isa.link_register is None:
@@ -301,12 +317,12 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
         return None
     n = len(ld.errors)
     fmt_name = _get(ld, src, "os.format", str)
-    fmt = load_format(ld, fmt_name, src, "os.format") if fmt_name else None
+    fmt = ld.once(("format", fmt_name), lambda: load_format(ld, fmt_name, src, "os.format")) if fmt_name else None
     harness = []
     for h in _get(ld, src, "os.harness_formats", list) or []:
         if h == fmt_name:
             ld.error(src, "os.harness_formats", f"{h} is already the OS's own format")
-        harness.append(load_format(ld, h, src, "os.harness_formats"))
+        harness.append(ld.once(("format", h), lambda: load_format(ld, h, src, "os.harness_formats")))
     entries = []
     seen_kinds: dict[int, str] = {}
     for i, e in enumerate(_get(ld, src, "entry", list) or []):
@@ -338,7 +354,8 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
         context_defines=_get(ld, src, "context.defines", list),
         context_detect=_get(ld, src, "context.detect", str),
     )
-    return os_ if len(ld.errors) == n else None
+    ok = len(ld.errors) == n and fmt is not None and None not in harness
+    return os_ if ok else None
 
 
 def load_target(ld: Loader, name: str) -> Target | None:
@@ -348,10 +365,10 @@ def load_target(ld: Loader, name: str) -> Target | None:
     n = len(ld.errors)
     isa_name = _get(ld, src, "isa", str)
     os_name = _get(ld, src, "os", str)
-    isa = load_isa(ld, isa_name, src) if isa_name else None
-    os_ = load_os(ld, os_name, src) if os_name else None
+    isa = ld.once(("isa", isa_name), lambda: load_isa(ld, isa_name, src)) if isa_name else None
+    os_ = ld.once(("os", os_name), lambda: load_os(ld, os_name, src)) if os_name else None
     if isa is None or os_ is None or len(ld.errors) != n:
-        if isa_name and os_name:
+        if isinstance(isa_name, str) and isinstance(os_name, str):
             ld.error(src, "isa/os", f"unsupported combination {isa_name}/{os_name}: "
                      "nothing is generated for this target until the errors above are fixed")
         return None
@@ -375,6 +392,7 @@ def load_target(ld: Loader, name: str) -> Target | None:
         shadow_space=_get(ld, src, "abi.shadow_space", int),
         red_zone=_get(ld, src, "abi.red_zone", int),
         handler_callee_pops=_get(ld, src, "abi.handler_callee_pops", int),
+        c_attribute=_get(ld, src, "abi.c_attribute", str),
         handler_c_attribute=_get(ld, src, "abi.handler_c_attribute", str),
         scratch=_get(ld, src, "resume.scratch", list),
         kind_register=_get(ld, src, "resume.kind_register", str),
@@ -503,6 +521,8 @@ def validate_target(ld: Loader, t: Target) -> None:
         needed[lr] = "the link register (inject-call sets the return address there)"
     for i, r in enumerate(t.scratch):
         needed.setdefault(r, f"resume scratch register {i}")
+    if isa.pc_write_clears:
+        needed.setdefault(isa.pc_write_clears["register"], "the state bits a PC change must clear")
     if t.int_args:
         needed.setdefault(t.int_args[0], "inject-call's argument register")
     for r, why in needed.items():

@@ -177,7 +177,7 @@ static void chain(int signo, siginfo_t *info, void *uctx)
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }
 
-void trampgen_posix_dispatch(int signo, void *info_, void *uctx, intptr_t kind)
+void TRAMPGEN_ABI_CC trampgen_posix_dispatch(int signo, void *info_, void *uctx, intptr_t kind)
 {
 	siginfo_t *info = info_;
 	trampgen_fault f;
@@ -220,7 +220,8 @@ int trampgen_install(void)
 	if (installed)
 		return 0;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = trampgen_signaltramp;
+	/* The generated declaration spells siginfo_t * as void *. */
+	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void (*)(void))trampgen_signaltramp;
 	sigemptyset(&sa.sa_mask);
 	/* SA_ONSTACK: a stack overflow can only be handled on another stack.
 	   SA_NODEFER: a fault inside a handler reaches the dispatcher, which

@@ -68,7 +68,7 @@ static trampgen_fault_class classify(uint32_t code)
 	}
 }
 
-int32_t trampgen_windows_dispatch(void *exception_pointers, intptr_t kind)
+int32_t TRAMPGEN_ABI_CC trampgen_windows_dispatch(void *exception_pointers, intptr_t kind)
 {
 	struct win_exception_pointers *ep = exception_pointers;
 	struct win_exception_record *rec = ep->record;

@@ -19,6 +19,7 @@ _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_R8]) == 40, "spec/targ
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_R9]) == 48, "spec/target/linux-amd64.toml: context.fields.r9");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RDI]) == 104, "spec/target/linux-amd64.toml: context.fields.rdi");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == 168, "spec/target/linux-amd64.toml: context.fields.rip");
+_Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RSI]) == 112, "spec/target/linux-amd64.toml: context.fields.rsi");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RSP]) == 160, "spec/target/linux-amd64.toml: context.fields.rsp");
 #endif
 
@@ -34,6 +35,7 @@ _Static_assert(sizeof(uintptr_t) == 8, "linux-amd64 stubs built for a target who
 #define CTX_R9 48 /* uc_mcontext.gregs[REG_R9] */
 #define CTX_RDI 104 /* uc_mcontext.gregs[REG_RDI] */
 #define CTX_RIP 168 /* uc_mcontext.gregs[REG_RIP] */
+#define CTX_RSI 112 /* uc_mcontext.gregs[REG_RSI] */
 #define CTX_RSP 160 /* uc_mcontext.gregs[REG_RSP] */
 
 static uintptr_t get(const void *ctx, unsigned offset)
@@ -61,8 +63,9 @@ int trampgen_context_set_arg(void *ctx, unsigned index, uintptr_t value)
 {
 	switch (index) {
 	case 0: put(ctx, CTX_RDI, value); return 0;
-	case 1: put(ctx, CTX_R8, value); return 0;
-	case 2: put(ctx, CTX_R9, value); return 0;
+	case 1: put(ctx, CTX_RSI, value); return 0;
+	case 4: put(ctx, CTX_R8, value); return 0;
+	case 5: put(ctx, CTX_R9, value); return 0;
 	default: return -1;
 	}
 }

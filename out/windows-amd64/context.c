@@ -18,6 +18,7 @@ _Static_assert(sizeof(CONTEXT) == 1232, "spec/target/windows-amd64.toml: context
 _Static_assert(offsetof(CONTEXT, R8) == 184, "spec/target/windows-amd64.toml: context.fields.r8");
 _Static_assert(offsetof(CONTEXT, R9) == 192, "spec/target/windows-amd64.toml: context.fields.r9");
 _Static_assert(offsetof(CONTEXT, Rcx) == 128, "spec/target/windows-amd64.toml: context.fields.rcx");
+_Static_assert(offsetof(CONTEXT, Rdx) == 136, "spec/target/windows-amd64.toml: context.fields.rdx");
 _Static_assert(offsetof(CONTEXT, Rip) == 248, "spec/target/windows-amd64.toml: context.fields.rip");
 _Static_assert(offsetof(CONTEXT, Rsp) == 152, "spec/target/windows-amd64.toml: context.fields.rsp");
 #endif
@@ -33,6 +34,7 @@ _Static_assert(sizeof(uintptr_t) == 8, "windows-amd64 stubs built for a target w
 #define CTX_R8 184 /* R8 */
 #define CTX_R9 192 /* R9 */
 #define CTX_RCX 128 /* Rcx */
+#define CTX_RDX 136 /* Rdx */
 #define CTX_RIP 248 /* Rip */
 #define CTX_RSP 152 /* Rsp */
 
@@ -61,8 +63,9 @@ int trampgen_context_set_arg(void *ctx, unsigned index, uintptr_t value)
 {
 	switch (index) {
 	case 0: put(ctx, CTX_RCX, value); return 0;
-	case 1: put(ctx, CTX_R8, value); return 0;
-	case 2: put(ctx, CTX_R9, value); return 0;
+	case 1: put(ctx, CTX_RDX, value); return 0;
+	case 2: put(ctx, CTX_R8, value); return 0;
+	case 3: put(ctx, CTX_R9, value); return 0;
 	default: return -1;
 	}
 }

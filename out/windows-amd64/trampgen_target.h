@@ -17,6 +17,9 @@
 #define TRAMPGEN_HAS_LINK_REGISTER 0
 /* Bits of a code address that select an instruction set (not part of the address). */
 #define TRAMPGEN_CODE_ADDRESS_TAG 0
+/* trampgen_sigresume loads SP from the first and jumps to the second. */
+#define TRAMPGEN_RESUME_SP_REGISTER "r8"
+#define TRAMPGEN_RESUME_PC_REGISTER "r9"
 /* sizeof(CONTEXT) on windows-amd64. */
 #define TRAMPGEN_CONTEXT_SIZE 1232
 
@@ -39,8 +42,12 @@
 #define TRAMPGEN_ASM_NAME(name) __asm__(name)
 #endif
 
+/* The calling convention of windows-amd64, for C compilers whose default differs:
+   the dispatcher sigtramp calls and every function trampgen_inject_call
+   enters use it. */
+#define TRAMPGEN_ABI_CC __attribute__((ms_abi))
 /* How the OS calls an entry trampoline. */
-#define TRAMPGEN_HANDLER_CC 
+#define TRAMPGEN_HANDLER_CC __attribute__((ms_abi))
 
 int32_t TRAMPGEN_HANDLER_CC trampgen_exceptiontramp(void *exception_pointers)
 	TRAMPGEN_ASM_NAME("trampgen_exceptiontramp");
@@ -54,7 +61,7 @@ void trampgen_sigtramp(void) TRAMPGEN_ASM_NAME("trampgen_sigtramp");
 void trampgen_sigresume(void) TRAMPGEN_ASM_NAME("trampgen_sigresume");
 
 /* Provided by runtime/: what sigtramp calls. */
-int32_t trampgen_windows_dispatch(void *exception_pointers, intptr_t kind);
+int32_t TRAMPGEN_ABI_CC trampgen_windows_dispatch(void *exception_pointers, intptr_t kind);
 
 /* Context stubs (context.c). ctx points at a CONTEXT. */
 uintptr_t trampgen_context_sp(const void *ctx);
@@ -71,7 +78,8 @@ uintptr_t trampgen_sigresume_pc(void);
 void trampgen_prepare_context_for_sig_resume(void *ctx);
 /* Make the context resume in fn(arg), as if the instruction at its PC had
    called fn: the return address is that PC, the stack is aligned as a call
-   leaves it. Writes to the stack the context points into. */
+   leaves it. Writes to the stack the context points into. fn must use
+   TRAMPGEN_ABI_CC. */
 void trampgen_inject_call(void *ctx, uintptr_t fn, uintptr_t arg);
 
 #endif /* TRAMPGEN_TARGET_H */

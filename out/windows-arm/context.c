@@ -15,9 +15,11 @@
 #include <windows.h>
 #include <stddef.h>
 _Static_assert(sizeof(CONTEXT) == 416, "spec/target/windows-arm.toml: context.size");
+_Static_assert(offsetof(CONTEXT, Cpsr) == 68, "spec/target/windows-arm.toml: context.fields.cpsr");
 _Static_assert(offsetof(CONTEXT, Lr) == 60, "spec/target/windows-arm.toml: context.fields.lr");
 _Static_assert(offsetof(CONTEXT, Pc) == 64, "spec/target/windows-arm.toml: context.fields.pc");
 _Static_assert(offsetof(CONTEXT, R0) == 4, "spec/target/windows-arm.toml: context.fields.r0");
+_Static_assert(offsetof(CONTEXT, R1) == 8, "spec/target/windows-arm.toml: context.fields.r1");
 _Static_assert(offsetof(CONTEXT, R2) == 12, "spec/target/windows-arm.toml: context.fields.r2");
 _Static_assert(offsetof(CONTEXT, R3) == 16, "spec/target/windows-arm.toml: context.fields.r3");
 _Static_assert(offsetof(CONTEXT, Sp) == 56, "spec/target/windows-arm.toml: context.fields.sp");
@@ -31,9 +33,11 @@ _Static_assert(offsetof(CONTEXT, Sp) == 56, "spec/target/windows-arm.toml: conte
 _Static_assert(sizeof(uintptr_t) == 4, "windows-arm stubs built for a target whose words are not 4 bytes");
 
 /* Byte offsets in CONTEXT. */
+#define CTX_CPSR 68 /* Cpsr */
 #define CTX_LR 60 /* Lr */
 #define CTX_PC 64 /* Pc */
 #define CTX_R0 4 /* R0 */
+#define CTX_R1 8 /* R1 */
 #define CTX_R2 12 /* R2 */
 #define CTX_R3 16 /* R3 */
 #define CTX_SP 56 /* Sp */
@@ -59,6 +63,9 @@ void trampgen_context_set_pc(void *ctx, uintptr_t pc)
 	/* A function pointer carries the instruction-set tag; a context PC does not. */
 	pc &= ~(uintptr_t)1;
 	put(ctx, CTX_PC, pc);
+	/* Execution state tied to the old PC must not apply at the new one. */
+	put(ctx, CTX_CPSR,
+	    get(ctx, CTX_CPSR) & ~(uintptr_t)0x0600FC00);
 }
 
 uintptr_t trampgen_context_lr(const void *ctx) { return get(ctx, CTX_LR); }
@@ -68,8 +75,9 @@ int trampgen_context_set_arg(void *ctx, unsigned index, uintptr_t value)
 {
 	switch (index) {
 	case 0: put(ctx, CTX_R0, value); return 0;
-	case 1: put(ctx, CTX_R2, value); return 0;
-	case 2: put(ctx, CTX_R3, value); return 0;
+	case 1: put(ctx, CTX_R1, value); return 0;
+	case 2: put(ctx, CTX_R2, value); return 0;
+	case 3: put(ctx, CTX_R3, value); return 0;
 	default: return -1;
 	}
 }

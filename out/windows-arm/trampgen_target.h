@@ -17,6 +17,9 @@
 #define TRAMPGEN_HAS_LINK_REGISTER 1
 /* Bits of a code address that select an instruction set (not part of the address). */
 #define TRAMPGEN_CODE_ADDRESS_TAG 1
+/* trampgen_sigresume loads SP from the first and jumps to the second. */
+#define TRAMPGEN_RESUME_SP_REGISTER "r2"
+#define TRAMPGEN_RESUME_PC_REGISTER "r3"
 /* sizeof(CONTEXT) on windows-arm. */
 #define TRAMPGEN_CONTEXT_SIZE 416
 
@@ -39,6 +42,10 @@
 #define TRAMPGEN_ASM_NAME(name) __asm__(name)
 #endif
 
+/* The calling convention of windows-arm, for C compilers whose default differs:
+   the dispatcher sigtramp calls and every function trampgen_inject_call
+   enters use it. */
+#define TRAMPGEN_ABI_CC 
 /* How the OS calls an entry trampoline. */
 #define TRAMPGEN_HANDLER_CC 
 
@@ -54,7 +61,7 @@ void trampgen_sigtramp(void) TRAMPGEN_ASM_NAME("trampgen_sigtramp");
 void trampgen_sigresume(void) TRAMPGEN_ASM_NAME("trampgen_sigresume");
 
 /* Provided by runtime/: what sigtramp calls. */
-int32_t trampgen_windows_dispatch(void *exception_pointers, intptr_t kind);
+int32_t TRAMPGEN_ABI_CC trampgen_windows_dispatch(void *exception_pointers, intptr_t kind);
 
 /* Context stubs (context.c). ctx points at a CONTEXT. */
 uintptr_t trampgen_context_sp(const void *ctx);
@@ -73,7 +80,8 @@ uintptr_t trampgen_sigresume_pc(void);
 void trampgen_prepare_context_for_sig_resume(void *ctx);
 /* Make the context resume in fn(arg), as if the instruction at its PC had
    called fn: the return address is that PC, the stack is aligned as a call
-   leaves it. Writes to the stack the context points into. */
+   leaves it. Writes to the stack the context points into. fn must use
+   TRAMPGEN_ABI_CC. */
 void trampgen_inject_call(void *ctx, uintptr_t fn, uintptr_t arg);
 
 #endif /* TRAMPGEN_TARGET_H */

@@ -18,6 +18,7 @@ _Static_assert(sizeof(CONTEXT) == 912, "spec/target/windows-arm64.toml: context.
 _Static_assert(offsetof(CONTEXT, Pc) == 264, "spec/target/windows-arm64.toml: context.fields.pc");
 _Static_assert(offsetof(CONTEXT, Sp) == 256, "spec/target/windows-arm64.toml: context.fields.sp");
 _Static_assert(offsetof(CONTEXT, X0) == 8, "spec/target/windows-arm64.toml: context.fields.x0");
+_Static_assert(offsetof(CONTEXT, X1) == 16, "spec/target/windows-arm64.toml: context.fields.x1");
 _Static_assert(offsetof(CONTEXT, X16) == 136, "spec/target/windows-arm64.toml: context.fields.x16");
 _Static_assert(offsetof(CONTEXT, X17) == 144, "spec/target/windows-arm64.toml: context.fields.x17");
 _Static_assert(offsetof(CONTEXT, Lr) == 248, "spec/target/windows-arm64.toml: context.fields.x30");
@@ -34,6 +35,7 @@ _Static_assert(sizeof(uintptr_t) == 8, "windows-arm64 stubs built for a target w
 #define CTX_PC 264 /* Pc */
 #define CTX_SP 256 /* Sp */
 #define CTX_X0 8 /* X0 */
+#define CTX_X1 16 /* X1 */
 #define CTX_X16 136 /* X16 */
 #define CTX_X17 144 /* X17 */
 #define CTX_X30 248 /* Lr */
@@ -66,6 +68,7 @@ int trampgen_context_set_arg(void *ctx, unsigned index, uintptr_t value)
 {
 	switch (index) {
 	case 0: put(ctx, CTX_X0, value); return 0;
+	case 1: put(ctx, CTX_X1, value); return 0;
 	default: return -1;
 	}
 }
