@@ -1,0 +1,43 @@
+# fault_suite(<executable> <platform sources...>): the fault suite built
+# against the library `trampgen`, one CTest test per scenario, named
+# ${NAME}/<scenario>. Scenario names come from suite.c itself.
+get_filename_component(FAULTS_DIR "${CMAKE_CURRENT_LIST_DIR}" ABSOLUTE)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${FAULTS_DIR}/suite.c")
+file(STRINGS "${FAULTS_DIR}/suite.c" _rows REGEX "^[ \t]*{ \"[a-z_0-9]+\", scenario_")
+set(FAULT_SCENARIOS)
+foreach(_row IN LISTS _rows)
+  string(REGEX REPLACE "^[ \t]*{ \"([a-z_0-9]+)\".*" "\\1" _name "${_row}")
+  list(APPEND FAULT_SCENARIOS ${_name})
+endforeach()
+
+function(fault_suite exe)
+  add_executable(${exe} "${FAULTS_DIR}/suite.c" "${FAULTS_DIR}/capture.S" ${ARGN})
+  target_include_directories(${exe} PRIVATE "${FAULTS_DIR}")
+  target_link_libraries(${exe} PRIVATE trampgen)
+  target_compile_options(${exe} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>)
+  set_target_properties(${exe} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON POSITION_INDEPENDENT_CODE OFF)
+  # capture.S addresses its data absolutely on 32-bit ISAs.
+  target_link_options(${exe} PRIVATE $<$<NOT:$<PLATFORM_ID:Windows>>:-no-pie>)
+endfunction()
+
+# fault_suite_tests(<executable> [ENVIRONMENT ...] [FIXTURES ...])
+function(fault_suite_tests exe)
+  cmake_parse_arguments(A "" "" "ENVIRONMENT;FIXTURES" ${ARGN})
+  foreach(s IN LISTS FAULT_SCENARIOS)
+    add_test(NAME ${NAME}/${s} COMMAND ${exe} ${s})
+    set_tests_properties(${NAME}/${s} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+    if(A_ENVIRONMENT)
+      set_tests_properties(${NAME}/${s} PROPERTIES ENVIRONMENT "${A_ENVIRONMENT}")
+    endif()
+    if(A_FIXTURES)
+      set_tests_properties(${NAME}/${s} PROPERTIES FIXTURES_REQUIRED "${A_FIXTURES}")
+    endif()
+  endforeach()
+endfunction()
+
+# fault_suite_skipped(<reason>): every scenario reported as skipped, with the reason.
+function(fault_suite_skipped reason)
+  foreach(s IN LISTS FAULT_SCENARIOS)
+    trampgen_skip_test(${NAME}/${s} "${reason}")
+  endforeach()
+endfunction()

@@ -1,0 +1,45 @@
+/* platform.h in the emulated-OS harness: the harness's next-handler hook;
+   pages come from platform_posix.c (the harness is a Linux program). */
+#include <string.h>
+
+#include "harness.h"
+#include "platform.h"
+#include "trampgen.h"
+
+const char platform_name[] = "emulated Windows on Linux";
+
+static platform_next_fn next_fn;
+
+static int32_t next_handler(void *exception_pointers)
+{
+	harness_exception_pointers *ep = exception_pointers;
+
+	return next_fn && next_fn(ep->ContextRecord) ? -1 : 0;
+}
+
+void platform_set_next_handler(platform_next_fn fn)
+{
+	next_fn = fn;
+	harness_set_next_handler(next_handler);
+}
+
+void platform_replay(const trampgen_fault *original, void *context)
+{
+	harness_exception_record rec;
+	harness_exception_pointers ep = { &rec, context };
+
+	memset(&rec, 0, sizeof rec);
+	rec.ExceptionCode = original->code;
+	rec.ExceptionAddress = (void *)trampgen_context_pc(context);
+	if (original->fault_class == TRAMPGEN_FAULT_ACCESS) {
+		rec.NumberParameters = 2;
+		rec.ExceptionInformation[0] = (uintptr_t)original->detail;
+		rec.ExceptionInformation[1] = original->address;
+	}
+	trampgen_exceptiontramp(&ep);
+}
+
+const char *platform_continue_handlers_missing(void)
+{
+	return NULL;   /* the harness calls them as Windows does */
+}

@@ -1,0 +1,10 @@
+# A Linux target: the fault suite with real signals, under qemu-user unless native.
+include("${SRC}/tests/faults/faults.cmake")
+fault_suite(suite "${SRC}/tests/faults/platform_posix.c")
+find_package(Threads REQUIRED)
+target_link_libraries(suite PRIVATE Threads::Threads)
+if(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+  fault_suite_skipped("no emulator for ${T} (qemu-user is installed by scripts/setup.sh)")
+else()
+  fault_suite_tests(suite)
+endif()
