@@ -26,5 +26,9 @@ void platform_replay(const struct trampgen_fault *original, void *context);
 /* NULL where the OS calls vectored continue handlers after a handler asked
    to continue execution; otherwise why it does not. */
 const char *platform_continue_handlers_missing(void);
+/* Where that is missing: register an entry trampoline as one more vectored
+   exception handler, after every other one, so the OS still calls it for
+   real. Returns 0, or -1 where there is no such thing. */
+int platform_add_last_exception_handler(void *entry);
 
 #endif

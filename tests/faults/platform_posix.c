@@ -48,6 +48,12 @@ void platform_replay(const trampgen_fault *original, void *context)
 	trampgen_signaltramp((int)original->code, &info, context);
 }
 
+int platform_add_last_exception_handler(void *entry)
+{
+	(void)entry;
+	return -1;
+}
+
 const char *platform_continue_handlers_missing(void)
 {
 	return "POSIX has no continue handlers";

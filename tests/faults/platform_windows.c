@@ -20,8 +20,11 @@ static LONG CALLBACK next_handler(EXCEPTION_POINTERS *ep)
 
 void platform_set_next_handler(platform_next_fn fn)
 {
+	static PVOID registered;
+
 	next_fn = fn;
-	AddVectoredExceptionHandler(0, next_handler);   /* last in line */
+	if (registered == NULL)
+		registered = AddVectoredExceptionHandler(0, next_handler);   /* last in line */
 }
 
 void *platform_page_alloc(void)
@@ -49,6 +52,11 @@ void platform_replay(const trampgen_fault *original, void *context)
 		rec.ExceptionInformation[1] = original->address;
 	}
 	trampgen_exceptiontramp(&ep);
+}
+
+int platform_add_last_exception_handler(void *entry)
+{
+	return AddVectoredExceptionHandler(0, (PVECTORED_EXCEPTION_HANDLER)entry) ? 0 : -1;
 }
 
 const char *platform_continue_handlers_missing(void)
