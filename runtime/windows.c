@@ -85,8 +85,21 @@ int32_t TRAMPGEN_ABI_CC trampgen_windows_dispatch(void *exception_pointers, intp
 		f.detail = (int)rec->info[0];   /* 0 read, 1 write, 8 execute (DEP) */
 		f.address = rec->info[1];
 	}
+#ifdef _WIN32
+	/* The faulting code may be about to read its last error; a handler
+	   that calls the Windows API must not change it (as errno, which
+	   trampgen_dispatch keeps). */
+	{
+		DWORD last_error = GetLastError();
+		trampgen_verdict v = trampgen_dispatch(&f);
+
+		SetLastError(last_error);
+		return v == TRAMPGEN_CONTINUE_SEARCH ? WIN_CONTINUE_SEARCH : WIN_CONTINUE_EXECUTION;
+	}
+#else
 	return trampgen_dispatch(&f) == TRAMPGEN_CONTINUE_SEARCH ? WIN_CONTINUE_SEARCH
 	                                                           : WIN_CONTINUE_EXECUTION;
+#endif
 }
 
 #ifdef _WIN32

@@ -131,6 +131,52 @@ SYM(capture_entry):
 	b.w SYM(recovery)
 	.ltorg
 	END(SYM(capture_entry))
+#elif defined(__riscv) && __riscv_xlen == 64
+	// Slot n holds xn (capture.h names them by ABI name in that order).
+	.p2align 2
+	FUNC(SYM(capture_entry))
+SYM(capture_entry):
+	sd t0, -8(sp)                     // borrow t0 through the dead area below sp (no red zone, nothing else runs here)
+	lla t0, SYM(capture_regs)         // pc-relative: works linked with or without -pie
+	sd zero, 0(t0)
+	sd ra, 8(t0)
+	sd sp, 16(t0)
+	sd gp, 24(t0)
+	sd tp, 32(t0)
+	sd t1, 48(t0)
+	sd t2, 56(t0)
+	sd s0, 64(t0)
+	sd s1, 72(t0)
+	sd a0, 80(t0)
+	sd a1, 88(t0)
+	sd a2, 96(t0)
+	sd a3, 104(t0)
+	sd a4, 112(t0)
+	sd a5, 120(t0)
+	sd a6, 128(t0)
+	sd a7, 136(t0)
+	sd s2, 144(t0)
+	sd s3, 152(t0)
+	sd s4, 160(t0)
+	sd s5, 168(t0)
+	sd s6, 176(t0)
+	sd s7, 184(t0)
+	sd s8, 192(t0)
+	sd s9, 200(t0)
+	sd s10, 208(t0)
+	sd s11, 216(t0)
+	sd t3, 224(t0)
+	sd t4, 232(t0)
+	sd t5, 240(t0)
+	sd t6, 248(t0)
+	ld t1, -8(sp)                     // the original t0 ...
+	sd t1, 40(t0)                     // ... into slot 5
+	sd sp, 320(t0)                    // capture_sp (capture_regs + 8 * 40)
+	sd ra, 328(t0)                    // capture_ret: the link register
+	ld t1, 48(t0)                     // t0/t1 as they arrived (not arguments, but
+	ld t0, 40(t0)                     // leave them as found; t0 last: it is the base)
+	j SYM(recovery)                   // jal x0: writes no register (`tail` would clobber t1)
+	END(SYM(capture_entry))
 #else
 #error "capture.S: no capture shim for this ISA"
 #endif

@@ -31,4 +31,44 @@ const char *platform_continue_handlers_missing(void);
    real. Returns 0, or -1 where there is no such thing. */
 int platform_add_last_exception_handler(void *entry);
 
+/* How a child process ended. */
+struct child_end {
+	int signaled;                 /* POSIX: killed by signal `signo` */
+	int signo;
+	unsigned long exit_code;      /* otherwise its exit status (Windows: the exit code) */
+	int timed_out;                /* it did not end within the time limit (a hang) */
+};
+/* Run `suite child:NAME` semantics in a child process (suite_child calls
+   the named child function) and wait, at most 60 s, for it to end. 0 on
+   success, -1 if the child could not be started. */
+int platform_run_child(const char *name, struct child_end *end);
+int suite_child(const char *name);   /* defined by the suite */
+/* Called first thing in a child (Windows: no crash dialog, no debugger). */
+void platform_child_prepare(void);
+/* Whether a child ended as an unhandled access violation ends there. */
+int platform_died_of_access_violation(const struct child_end *end);
+void platform_describe(const struct child_end *end, char *buf, unsigned size);
+
+/* Why this process cannot create threads (probed in a child, so that an
+   emulator that hangs in pthread_create is told apart), or NULL. */
+const char *platform_threads_unavailable(void);
+int platform_probe_threads(void);   /* POSIX: the child side of the probe */
+/* How many bytes of the context record at ctx can be read: all of it, but
+   where an emulator's signal frame is smaller than the C type. */
+unsigned long platform_context_bytes(const void *ctx);
+
+/* Run fn(0) .. fn(n - 1) on n threads at once; wait for all. */
+int platform_run_threads(int n, void (*fn)(int index));
+
+#ifdef _WIN32
+/* The thread's last-error value (GetLastError/SetLastError). */
+void platform_set_last_error(unsigned long value);
+unsigned long platform_last_error(void);
+void platform_clobber_last_error(void);
+#endif
+
+/* Why a scenario cannot be expressed on this platform, or NULL. */
+const char *platform_no_alternate_stack(void);
+const char *platform_no_posix_syscalls(void);
+
 #endif

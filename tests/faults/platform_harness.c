@@ -49,3 +49,16 @@ const char *platform_continue_handlers_missing(void)
 {
 	return NULL;   /* the harness calls them as Windows does */
 }
+
+int platform_died_of_access_violation(const struct child_end *end)
+{
+	/* The harness ends a process whose exception nobody handled with this
+	   status, after one line on stderr (harness.h). */
+	return !end->timed_out && !end->signaled && end->exit_code == HARNESS_UNHANDLED_STATUS;
+}
+
+const char *platform_no_alternate_stack(void)
+{
+	return "Windows has no alternate signal stack: a vectored handler runs on the faulting "
+	       "thread's own stack, and the harness plays Windows";
+}

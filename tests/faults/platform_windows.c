@@ -3,6 +3,7 @@
 #include <windows.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "platform.h"
@@ -70,4 +71,123 @@ const char *platform_continue_handlers_missing(void)
 	snprintf(why, sizeof why, "wine %s never calls vectored continue handlers "
 	         "(its dispatcher walks only the exception handlers)", wine_version());
 	return why;
+}
+
+void platform_child_prepare(void)
+{
+	/* An unhandled exception ends the process with its code: no error box,
+	   no debugger (wine starts winedbg otherwise). */
+	SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+}
+
+int platform_run_child(const char *name, struct child_end *end)
+{
+	char exe[MAX_PATH], cmd[2 * MAX_PATH];
+	STARTUPINFOA si;
+	PROCESS_INFORMATION pi;
+	DWORD code = 0;
+
+	memset(end, 0, sizeof *end);
+	memset(&si, 0, sizeof si);
+	si.cb = sizeof si;
+	fflush(stdout);
+	GetModuleFileNameA(NULL, exe, sizeof exe);
+	snprintf(cmd, sizeof cmd, "\"%s\" child:%s", exe, name);
+	if (!CreateProcessA(exe, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi))
+		return -1;
+	if (WaitForSingleObject(pi.hProcess, 60000) != WAIT_OBJECT_0) {
+		TerminateProcess(pi.hProcess, 1);
+		end->timed_out = 1;
+	}
+	GetExitCodeProcess(pi.hProcess, &code);
+	end->exit_code = code;
+	CloseHandle(pi.hThread);
+	CloseHandle(pi.hProcess);
+	return 0;
+}
+
+int platform_died_of_access_violation(const struct child_end *end)
+{
+	return !end->timed_out && end->exit_code == EXCEPTION_ACCESS_VIOLATION;
+}
+
+void platform_describe(const struct child_end *end, char *buf, unsigned size)
+{
+	if (end->timed_out)
+		snprintf(buf, size, "hung (terminated after 60 s)");
+	else
+		snprintf(buf, size, "exit code %#lx", end->exit_code);
+}
+
+struct thread_start {
+	void (*fn)(int);
+	int index;
+};
+
+static DWORD WINAPI thread_main(void *arg)
+{
+	struct thread_start *s = arg;
+
+	s->fn(s->index);
+	return 0;
+}
+
+int platform_run_threads(int n, void (*fn)(int index))
+{
+	HANDLE t[16] = { 0 };
+	struct thread_start s[16];
+	int started = 0, rc = 0;
+
+	if (n > 16)
+		return -1;
+	for (; started < n; started++) {
+		s[started].fn = fn;
+		s[started].index = started;
+		t[started] = CreateThread(NULL, 0, thread_main, &s[started], 0, NULL);
+		if (t[started] == NULL) {
+			rc = -1;
+			break;
+		}
+	}
+	WaitForMultipleObjects((DWORD)started, t, TRUE, INFINITE);
+	for (int i = 0; i < started; i++)
+		CloseHandle(t[i]);
+	return rc;
+}
+
+const char *platform_no_alternate_stack(void)
+{
+	return "Windows has no alternate signal stack: a vectored handler for a stack overflow "
+	       "runs on the faulting thread's own stack";
+}
+
+const char *platform_no_posix_syscalls(void)
+{
+	return "Windows system calls have no EFAULT contract to check";
+}
+
+void platform_set_last_error(unsigned long value)
+{
+	SetLastError((DWORD)value);
+}
+
+unsigned long platform_last_error(void)
+{
+	return GetLastError();
+}
+
+void platform_clobber_last_error(void)
+{
+	SetLastError(ERROR_ACCESS_DENIED);
+}
+
+const char *platform_threads_unavailable(void)
+{
+	return NULL;
+}
+
+unsigned long platform_context_bytes(const void *ctx)
+{
+	(void)ctx;
+	return TRAMPGEN_CONTEXT_SIZE;
 }

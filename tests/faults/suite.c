@@ -6,6 +6,17 @@
  * Exit status: 0 passed, 1 failed, 77 not applicable here (the reason is
  * printed; CTest reports it as skipped, never as passed).
  */
+#if !defined(_WIN32)
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+#define POSIX_SIGNALS 1
+#if !defined(PLATFORM_HARNESS)
+#define REAL_SIGNALS 1      /* trampgen's own POSIX backend, not the harness */
+#endif
+#endif
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +67,8 @@ NOINLINE static void breakpoint(void)
 	__asm__ volatile("brk #0xf000");
 #elif defined(__arm__)
 	__asm__ volatile("bkpt #0");
+#elif defined(__riscv)
+	__asm__ volatile("ebreak");       /* SIGTRAP, TRAP_BRKPT; pc is the ebreak itself */
 #endif
 }
 
@@ -65,6 +78,8 @@ NOINLINE static void illegal(void)
 	__asm__ volatile("ud2");
 #elif defined(__aarch64__) || defined(__arm__)
 	__asm__ volatile("udf #0");
+#elif defined(__riscv)
+	__asm__ volatile("unimp");        /* the canonical illegal instruction: SIGILL */
 #endif
 }
 
@@ -238,6 +253,9 @@ static int scenario_divide_by_zero(void)
 		return 1;
 	}
 	return check_injected(TRAMPGEN_FAULT_DIVIDE, 0, 0);
+#elif defined(__riscv)
+	printf("not applicable on this ISA: integer division by zero does not trap (the quotient is all ones)\n");
+	return NOT_APPLICABLE;
 #else
 	printf("not applicable on this ISA: integer division by zero does not trap (it yields 0)\n");
 	return NOT_APPLICABLE;
@@ -366,7 +384,7 @@ static char replay_stack[4096] __attribute__((aligned(64)));
 static trampgen_verdict keep_a_copy(trampgen_fault *f, void *user)
 {
 	first_fault = *f;
-	memcpy(replayed, f->context, sizeof replayed);
+	memcpy(replayed, f->context, platform_context_bytes(f->context));
 	return inject_recovery(f, user);
 }
 
@@ -496,7 +514,412 @@ static int scenario_unattached(void)
 	return 0;
 }
 
+/* ---- processes that die: as if trampgen were not there --------------------- */
+
+static int child_unattached_fault(void)
+{
+	trampgen_install();
+	trampgen_set_handler(FAULT_KIND, must_not_run, NULL);
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+
+static int child_plain_fault(void)
+{
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+
+static trampgen_verdict fault_again(trampgen_fault *f, void *user)
+{
+	(void)f;
+	(void)user;
+	sink = read_at((volatile int *)8);   /* a fault inside the handler */
+	return TRAMPGEN_CONTINUE_SEARCH;
+}
+
+static int child_nested_fault(void)
+{
+	attach();
+	trampgen_install();
+	trampgen_set_handler(FAULT_KIND, fault_again, NULL);
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+
+static int expect_death(const char *child, struct child_end *end)
+{
+	char how[128];
+
+	if (platform_run_child(child, end) != 0) {
+		printf("  FAIL could not start child %s\n", child);
+		failures++;
+		return 0;
+	}
+	platform_describe(end, how, sizeof how);
+	printf("  child %s: %s\n", child, how);
+	CHECK(!end->timed_out, "child %s hung", child);
+	CHECK(platform_died_of_access_violation(end), "child %s: %s", child, how);
+	return 1;
+}
+
+static int scenario_unattached_default(void)
+{
+	struct child_end with, without;
+
+	expect_death("unattached_fault", &with);
+#ifdef REAL_SIGNALS
+	/* Exactly the end a process without trampgen meets. */
+	expect_death("plain_fault", &without);
+	CHECK(with.signaled == without.signaled && with.signo == without.signo &&
+	      with.exit_code == without.exit_code, "with trampgen: signal %d, without: signal %d",
+	      with.signo, without.signo);
+#else
+	(void)without;
+#endif
+	return 0;
+}
+
+static int scenario_nested_fault(void)
+{
+	struct child_end end;
+
+	/* Reported, never a hang: the nested fault goes on as unclaimed. */
+	expect_death("nested_fault", &end);
+	return 0;
+}
+
+#ifdef REAL_SIGNALS
+static void previous_plain(int signo)
+{
+	(void)signo;
+	_exit(42);
+}
+
+static int child_previous_plain(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = previous_plain;    /* no SA_SIGINFO */
+	sigaction(SIGSEGV, &sa, NULL);
+	trampgen_install();
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+
+static int child_previous_ignore(void)
+{
+	signal(SIGSEGV, SIG_IGN);
+	trampgen_install();
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+
+static int child_plain_ignore(void)
+{
+	signal(SIGSEGV, SIG_IGN);
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+#endif
+
+static int scenario_previous_dispositions(void)
+{
+#ifdef REAL_SIGNALS
+	struct child_end end, plain;
+
+	/* A handler installed without SA_SIGINFO is called as one. */
+	CHECK(platform_run_child("previous_plain", &end) == 0 && !end.signaled && end.exit_code == 42,
+	      "the previous plain handler did not run (exit %lu, signal %d)", end.exit_code, end.signo);
+	/* SIG_IGN cannot ignore a fault: the process dies as it would without trampgen. */
+	expect_death("previous_ignore", &end);
+	expect_death("plain_ignore", &plain);
+	CHECK(end.signo == plain.signo, "SIG_IGN: signal %d with trampgen, %d without", end.signo, plain.signo);
+	return 0;
+#else
+	printf("not applicable on %s: signal dispositions are POSIX's\n", platform_name);
+	return NOT_APPLICABLE;
+#endif
+}
+
+/* ---- uninstall --------------------------------------------------------------- */
+
+static int scenario_uninstall(void)
+{
+	attach();
+	trampgen_set_handler(FAULT_KIND, must_not_run, NULL);
+	trampgen_uninstall();
+	if (__builtin_setjmp(jump_back) == 0) {
+		sink = read_at((volatile int *)0);
+		printf("  FAIL the null read did not fault\n");
+		return 1;
+	}
+	/* The handler that was there before trampgen gets the fault directly. */
+	CHECK(seen.calls == 0, "trampgen handler ran %d times after uninstall", seen.calls);
+	CHECK(seen.next_calls == 1, "previous handler ran %d times", seen.next_calls);
+	return 0;
+}
+
+/* ---- errno (and the signal mask) survive a handled fault -------------------- */
+
+static trampgen_verdict clobber_then_recover(trampgen_fault *f, void *user)
+{
+	errno = EIO;
+#ifdef _WIN32
+	platform_clobber_last_error();
+#endif
+	return inject_recovery(f, user);
+}
+
+static int scenario_errno_and_mask(void)
+{
+#ifdef POSIX_SIGNALS
+	sigset_t before, after, block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	pthread_sigmask(SIG_SETMASK, NULL, &before);
+#endif
+	attach();
+	trampgen_set_handler(FAULT_KIND, clobber_then_recover, NULL);
+#ifdef _WIN32
+	platform_set_last_error(0x1234);
+#endif
+	errno = EDOM;
+	if (__builtin_setjmp(jump_back) == 0) {
+		sink = read_at((volatile int *)0);
+		printf("  FAIL the null read did not fault\n");
+		return 1;
+	}
+	CHECK(errno == EDOM, "errno is %d after the fault, was %d", errno, EDOM);
+	CHECK(seen.recovered == 1, "recovery ran %d times", seen.recovered);
+#ifdef _WIN32
+	CHECK(platform_last_error() == 0x1234, "last error %#lx after the fault", platform_last_error());
+#endif
+#ifdef POSIX_SIGNALS
+	pthread_sigmask(SIG_SETMASK, NULL, &after);
+	for (int s = 1; s < 32; s++)
+		CHECK(sigismember(&before, s) == sigismember(&after, s), "signal %d %s blocked after the fault",
+		      s, sigismember(&after, s) ? "is now" : "is no longer");
+#endif
+	return 0;
+}
+
+/* ---- a system call given a bad pointer --------------------------------------- */
+
+static int scenario_syscall_efault(void)
+{
+#ifdef POSIX_SIGNALS
+	int fds[2];
+	ssize_t n;
+	const void *volatile bad = (const void *)16;   /* opaque to the compiler */
+
+	attach();
+	trampgen_set_handler(FAULT_KIND, must_not_run, NULL);
+	CHECK(pipe(fds) == 0, "pipe");
+	errno = 0;
+	n = write(fds[1], bad, 8);
+	CHECK(n == -1 && errno == EFAULT, "write returned %ld, errno %d", (long)n, errno);
+	CHECK(seen.calls == 0, "the handler ran %d times for a kernel-side fault", seen.calls);
+	CHECK(seen.next_calls == 0, "the previous handler ran %d times", seen.next_calls);
+	return 0;
+#else
+	printf("not applicable on %s: %s\n", platform_name, platform_no_posix_syscalls());
+	return NOT_APPLICABLE;
+#endif
+}
+
+/* ---- many threads, many faults ------------------------------------------------ */
+
+#define THREADS 2
+#define FAULTS_PER_THREAD 10000
+
+static volatile unsigned long counted[THREADS], recovered_in[THREADS], total_calls;
+static char thread_stacks[THREADS][16 * 1024] __attribute__((aligned(64)));
+static __thread void *thread_jump[5];
+
+static void TRAMPGEN_ABI_CC thread_recovery(uintptr_t index)
+{
+	__atomic_add_fetch(&recovered_in[index], 1, __ATOMIC_RELAXED);
+	__builtin_longjmp(thread_jump, 1);
+}
+
+static trampgen_verdict count_and_recover(trampgen_fault *f, void *user)
+{
+	uintptr_t index = (f->address - 64) / 16;
+
+	(void)user;
+	__atomic_add_fetch(&total_calls, 1, __ATOMIC_RELAXED);
+	if (f->fault_class != TRAMPGEN_FAULT_ACCESS || index >= THREADS)
+		return TRAMPGEN_CONTINUE_SEARCH;
+	__atomic_add_fetch(&counted[index], 1, __ATOMIC_RELAXED);
+	trampgen_inject_call(f->context, (uintptr_t)thread_recovery, index);
+	return TRAMPGEN_CONTINUE_EXECUTION;
+}
+
+static void fault_many_times(int index)
+{
+	volatile int i;
+
+	if (trampgen_attach(thread_stacks[index], sizeof thread_stacks[index]) != 0)
+		return;
+	for (i = 0; i < FAULTS_PER_THREAD; i++) {
+		if (__builtin_setjmp(thread_jump) == 0)
+			sink = read_at((volatile int *)(uintptr_t)(64 + 16 * index));
+	}
+	trampgen_detach();
+}
+
+static int scenario_concurrent(void)
+{
+	const char *no_threads = platform_threads_unavailable();
+
+	if (no_threads != NULL) {
+		printf("not applicable here: %s\n", no_threads);
+		return NOT_APPLICABLE;
+	}
+	trampgen_set_handler(FAULT_KIND, count_and_recover, NULL);
+	CHECK(platform_run_threads(THREADS, fault_many_times) == 0, "threads did not start");
+	for (int t = 0; t < THREADS; t++) {
+		CHECK(counted[t] == FAULTS_PER_THREAD, "thread %d: %lu faults counted", t, counted[t]);
+		CHECK(recovered_in[t] == FAULTS_PER_THREAD, "thread %d: %lu recoveries", t, recovered_in[t]);
+	}
+	CHECK(total_calls == THREADS * FAULTS_PER_THREAD, "%lu handler calls in all", total_calls);
+	return 0;
+}
+
+/* ---- stack overflow, handled on the alternate stack --------------------------- */
+
+#ifdef REAL_SIGNALS
+#define CANARY 4096
+#define ALT_SIZE (64 * 1024)
+#define CANARY_BYTE 0xA5
+
+static unsigned char alt_area[CANARY + ALT_SIZE + CANARY] __attribute__((aligned(4096)));
+static char overflow_recovery_stack[16 * 1024] __attribute__((aligned(64)));
+static uintptr_t stack_low;
+static volatile int overflow_calls, overflow_on_alt, overflow_near_guard;
+
+NOINLINE static int recurse(volatile char *prev, int n)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)n;
+	pad[1] = prev ? prev[0] : 0;
+	/* Not a tail call; bounded only so that the compiler accepts it. */
+	return n > (1 << 30) ? 0 : recurse(pad, n + 1) + pad[2];
+}
+
+static trampgen_verdict on_overflow(trampgen_fault *f, void *user)
+{
+	volatile char here;
+	uintptr_t h = (uintptr_t)&here;
+
+	(void)user;
+	overflow_calls++;
+	overflow_on_alt += h >= (uintptr_t)alt_area + CANARY && h < (uintptr_t)alt_area + CANARY + ALT_SIZE;
+	overflow_near_guard += f->address < stack_low + 4096 && f->address + 64 * 1024 >= stack_low;
+	/* The overflowed stack has no room for a call: resume on another one. */
+	trampgen_context_set_sp(f->context, (uintptr_t)overflow_recovery_stack + sizeof overflow_recovery_stack);
+	trampgen_inject_call(f->context, (uintptr_t)recovery, INJECT_ARG);
+	return TRAMPGEN_CONTINUE_EXECUTION;
+}
+
+static void *overflow_thread(void *arg)
+{
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+	stack_t ss;
+
+	(void)arg;
+	pthread_getattr_np(pthread_self(), &attr);
+	pthread_attr_getstack(&attr, &lo, &size);
+	pthread_attr_destroy(&attr);
+	stack_low = (uintptr_t)lo;
+	/* Our own alternate stack, fenced by canaries; trampgen_attach keeps it. */
+	memset(alt_area, CANARY_BYTE, sizeof alt_area);
+	ss.ss_sp = alt_area + CANARY;
+	ss.ss_size = ALT_SIZE;
+	ss.ss_flags = 0;
+	sigaltstack(&ss, NULL);
+	attach();
+	for (int round = 0; round < 2; round++) {
+		if (__builtin_setjmp(jump_back) == 0)
+			sink = recurse(NULL, 0);
+	}
+	trampgen_detach();
+	return NULL;
+}
+#endif
+
+static int scenario_stack_overflow(void)
+{
+#ifdef REAL_SIGNALS
+	pthread_attr_t attr;
+	pthread_t t;
+	int intact = 1;
+	const char *no_threads = platform_threads_unavailable();
+
+	trampgen_set_handler(FAULT_KIND, on_overflow, NULL);
+	if (no_threads == NULL) {
+		/* A thread with a small stack: quick to overflow, guard page below. */
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 128 * 1024);
+		CHECK(pthread_create(&t, &attr, overflow_thread, NULL) == 0, "no thread");
+		pthread_join(t, NULL);
+	} else {
+		printf("  note: %s; overflowing the main thread's stack instead\n", no_threads);
+		overflow_thread(NULL);
+	}
+	CHECK(overflow_calls == 2, "handler ran %d times for two overflows", overflow_calls);
+	CHECK(seen.recovered == 2, "recovered %d times", seen.recovered);
+	CHECK(overflow_on_alt == 2, "the handler ran on the alternate stack %d times", overflow_on_alt);
+	CHECK(overflow_near_guard == 2, "fault addresses near the stack's low end: %d", overflow_near_guard);
+	for (unsigned i = 0; i < CANARY; i++)
+		intact &= alt_area[i] == CANARY_BYTE && alt_area[CANARY + ALT_SIZE + i] == CANARY_BYTE;
+	CHECK(intact, "a canary zone around the alternate stack was written");
+	return 0;
+#else
+	printf("not applicable on %s: %s\n", platform_name, platform_no_alternate_stack());
+	return NOT_APPLICABLE;
+#endif
+}
+
 /* ---- driver ---------------------------------------------------------------- */
+
+static const struct child {
+	const char *name;
+	int (*run)(void);
+} children[] = {
+	{ "unattached_fault", child_unattached_fault },
+	{ "plain_fault", child_plain_fault },
+	{ "nested_fault", child_nested_fault },
+#ifdef POSIX_SIGNALS
+	{ "probe_threads", platform_probe_threads },
+#endif
+#ifdef REAL_SIGNALS
+	{ "previous_plain", child_previous_plain },
+	{ "previous_ignore", child_previous_ignore },
+	{ "plain_ignore", child_plain_ignore },
+#endif
+};
+
+int suite_child(const char *name)
+{
+	/* A child starts as a process would: no trampgen, no previous handler. */
+	trampgen_uninstall();
+	trampgen_detach();
+	for (int k = 0; k < TRAMPGEN_KIND_LIMIT; k++)
+		trampgen_set_handler(k, NULL, NULL);
+	platform_child_prepare();
+	for (unsigned i = 0; i < sizeof children / sizeof children[0]; i++)
+		if (strcmp(children[i].name, name) == 0)
+			return children[i].run();
+	return 99;
+}
 
 static const struct scenario {
 	const char *name;
@@ -511,6 +934,14 @@ static const struct scenario {
 	{ "unattached", scenario_unattached },
 	{ "continue_handlers", scenario_continue_handlers },
 	{ "resume_guard", scenario_resume_guard },
+	{ "unattached_default", scenario_unattached_default },
+	{ "nested_fault", scenario_nested_fault },
+	{ "previous_dispositions", scenario_previous_dispositions },
+	{ "uninstall", scenario_uninstall },
+	{ "errno_and_mask", scenario_errno_and_mask },
+	{ "syscall_efault", scenario_syscall_efault },
+	{ "concurrent", scenario_concurrent },
+	{ "stack_overflow", scenario_stack_overflow },
 };
 
 int main(int argc, char **argv)
@@ -519,6 +950,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc == 2 && strncmp(argv[1], "child:", 6) == 0)
+		return suite_child(argv[1] + 6);
 	if (argc != 2) {
 		for (unsigned i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
 			printf("%s\n", scenarios[i].name);

@@ -42,6 +42,7 @@ enum {
 	WIN_INT_DIVIDE_BY_ZERO = 0xC0000094u,
 	WIN_INT_OVERFLOW = 0xC0000095u,
 	WIN_BREAKPOINT = 0x80000003u,
+	WIN_CONTINUE_SEARCH = 0,
 	WIN_CONTINUE_EXECUTION = -1,
 };
 
@@ -123,7 +124,11 @@ void trampgen_os_detach(struct trampgen_thread *th)
 static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
 #define NFAULT (int)(sizeof fault_signals / sizeof fault_signals[0])
 static struct sigaction previous[NFAULT];
-static int installed;
+/* The harness's signal handlers are the OS: installed once, never removed.
+   trampgen_install/uninstall add and remove trampgen's vectored handlers,
+   as AddVectored*Handler and RemoveVectored*Handler would. */
+static int os_booted;
+static volatile int registered;
 
 static char *put_hex(char *p, uintptr_t v, int min_digits)
 {
@@ -221,8 +226,11 @@ static void on_fault(int signo, siginfo_t *si, void *uctx)
 	harness_exceptions++;
 
 	/* The vectored exception handlers: trampgen's was added first. */
-	harness_veh_calls++;
-	r = CALL_HANDLER(exceptiontramp, &ep);
+	r = WIN_CONTINUE_SEARCH;
+	if (registered) {
+		harness_veh_calls++;
+		r = CALL_HANDLER(exceptiontramp, &ep);
+	}
 	if (r != WIN_CONTINUE_EXECUTION) {
 		next = __atomic_load_n(&next_handler, __ATOMIC_ACQUIRE);
 		if (next != NULL) {
@@ -237,10 +245,12 @@ static void on_fault(int signo, siginfo_t *si, void *uctx)
 	   first one at the head, its last one at the tail). As in ntdll, the
 	   walk stops at the first that returns EXCEPTION_CONTINUE_EXECUTION;
 	   whatever they return, the context is resumed. */
-	harness_first_vch_calls++;
-	if (CALL_HANDLER(firstcontinuetramp, &ep) != WIN_CONTINUE_EXECUTION) {
-		harness_last_vch_calls++;
-		(void)CALL_HANDLER(lastcontinuetramp, &ep);
+	if (registered) {
+		harness_first_vch_calls++;
+		if (CALL_HANDLER(firstcontinuetramp, &ep) != WIN_CONTINUE_EXECUTION) {
+			harness_last_vch_calls++;
+			(void)CALL_HANDLER(lastcontinuetramp, &ep);
+		}
 	}
 
 	/* NtContinue: the kernel resumes exactly this context. */
@@ -254,7 +264,8 @@ int trampgen_install(void)
 {
 	struct sigaction sa;
 
-	if (installed)
+	registered = 1;
+	if (os_booted)
 		return 0;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_fault;
@@ -266,18 +277,15 @@ int trampgen_install(void)
 		if (sigaction(fault_signals[i], &sa, &previous[i]) != 0) {
 			while (--i >= 0)
 				sigaction(fault_signals[i], &previous[i], NULL);
+			registered = 0;
 			return -1;
 		}
 	}
-	installed = 1;
+	os_booted = 1;
 	return 0;
 }
 
 void trampgen_uninstall(void)
 {
-	if (!installed)
-		return;
-	for (int i = 0; i < NFAULT; i++)
-		sigaction(fault_signals[i], &previous[i], NULL);
-	installed = 0;
+	registered = 0;
 }
