@@ -44,3 +44,8 @@ trampgen_cross(harness-windows-arm64 TARGET windows-arm64 MODE harness TOOLCHAIN
 trampgen_cross(harness-windows-arm TARGET windows-arm MODE harness TOOLCHAIN arm-linux-gnueabihf COMPILER arm-linux-gnueabihf-gcc)
 trampgen_cross(harness-windows-386 TARGET windows-386 MODE harness TOOLCHAIN i686-linux-gnu COMPILER i686-linux-gnu-gcc)
 trampgen_cross(harness-windows-amd64 TARGET windows-amd64 MODE harness COMPILER cc)
+# Linux targets other than the host's: real signals, under qemu-user.
+trampgen_cross(linux-386 TARGET linux-386 MODE posix TOOLCHAIN i686-linux-gnu COMPILER i686-linux-gnu-gcc)
+trampgen_cross(linux-arm64 TARGET linux-arm64 MODE posix TOOLCHAIN aarch64-linux-gnu COMPILER aarch64-linux-gnu-gcc)
+trampgen_cross(linux-arm TARGET linux-arm MODE posix TOOLCHAIN arm-linux-gnueabihf COMPILER arm-linux-gnueabihf-gcc)
+trampgen_cross(linux-riscv64 TARGET linux-riscv64 MODE posix TOOLCHAIN riscv64-linux-gnu COMPILER riscv64-linux-gnu-gcc)
