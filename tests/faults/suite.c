@@ -888,6 +888,55 @@ static int scenario_stack_overflow(void)
 #endif
 }
 
+/* ---- the runtime's own alternate stack ------------------------------------- */
+
+#ifdef REAL_SIGNALS
+static volatile uintptr_t handler_frame;
+
+static trampgen_verdict note_frame_and_recover(trampgen_fault *f, void *user)
+{
+	volatile char here;
+
+	handler_frame = (uintptr_t)&here;
+	return inject_recovery(f, user);
+}
+#endif
+
+static int scenario_attach_altstack(void)
+{
+#ifdef REAL_SIGNALS
+	stack_t ss;
+	uintptr_t lo, hi;
+
+	CHECK(sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_DISABLE), "an alternate stack before attach");
+	attach();
+	CHECK(sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE), "attach gave no alternate stack");
+	CHECK(ss.ss_size >= 64 * 1024, "alternate stack of %lu bytes", (unsigned long)ss.ss_size);
+	lo = (uintptr_t)ss.ss_sp;
+	hi = lo + ss.ss_size;
+	/* Faults are handled on it ... */
+	trampgen_set_handler(FAULT_KIND, note_frame_and_recover, NULL);
+	if (__builtin_setjmp(jump_back) == 0)
+		sink = read_at((volatile int *)0);
+	CHECK(seen.recovered == 1 && handler_frame >= lo && handler_frame < hi,
+	      "handler frame %#lx, alternate stack [%#lx, %#lx)", (unsigned long)handler_frame,
+	      (unsigned long)lo, (unsigned long)hi);
+	/* ... and the page below it is a guard: touching it faults. */
+	memset(&seen, 0, sizeof seen);
+	trampgen_set_handler(FAULT_KIND, inject_recovery, NULL);
+	if (__builtin_setjmp(jump_back) == 0)
+		sink = read_at((volatile int *)(lo - 16));
+	CHECK(seen.calls == 1 && seen.address == lo - 16, "reading below the alternate stack: %d faults at %#lx",
+	      seen.calls, (unsigned long)seen.address);
+	trampgen_detach();
+	CHECK(sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_DISABLE), "detach left the alternate stack");
+	return 0;
+#else
+	printf("not applicable on %s: %s\n", platform_name, platform_no_alternate_stack());
+	return NOT_APPLICABLE;
+#endif
+}
+
 /* ---- driver ---------------------------------------------------------------- */
 
 static const struct child {
@@ -942,6 +991,7 @@ static const struct scenario {
 	{ "syscall_efault", scenario_syscall_efault },
 	{ "concurrent", scenario_concurrent },
 	{ "stack_overflow", scenario_stack_overflow },
+	{ "attach_altstack", scenario_attach_altstack },
 };
 
 int main(int argc, char **argv)
