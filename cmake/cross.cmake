@@ -12,6 +12,7 @@ function(trampgen_cross name)
     return()
   endif()
   set(args -DTRAMPGEN_TARGET=${A_TARGET} -DTRAMPGEN_MODE=${A_MODE} -DTRAMPGEN_BUILD_NAME=${name}
+           "-DTRAMPGEN_PYTHON=${TRAMPGEN_PYTHON}"
            "-DTRAMPGEN_STATE_DIR=${CMAKE_SOURCE_DIR}/build-env")
   if(A_TOOLCHAIN)
     list(APPEND args "-DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/cmake/toolchains/${A_TOOLCHAIN}.cmake")
