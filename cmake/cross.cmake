@@ -4,7 +4,7 @@
 include(ExternalProject)
 
 function(trampgen_cross name)
-  cmake_parse_arguments(A "" "TARGET;MODE;TOOLCHAIN;COMPILER" "" ${ARGN})
+  cmake_parse_arguments(A "" "TARGET;MODE;TOOLCHAIN;COMPILER" "CMAKE_ARGS" ${ARGN})
   set(bin "${CMAKE_BINARY_DIR}/cross/${name}")
   find_program(_cc_${name} ${A_COMPILER})
   if(NOT _cc_${name})
@@ -14,6 +14,7 @@ function(trampgen_cross name)
   set(args -DTRAMPGEN_TARGET=${A_TARGET} -DTRAMPGEN_MODE=${A_MODE} -DTRAMPGEN_BUILD_NAME=${name}
            "-DTRAMPGEN_PYTHON=${TRAMPGEN_PYTHON}"
            "-DTRAMPGEN_STATE_DIR=${CMAKE_SOURCE_DIR}/build-env")
+  list(APPEND args ${A_CMAKE_ARGS})
   if(A_TOOLCHAIN)
     list(APPEND args "-DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/cmake/toolchains/${A_TOOLCHAIN}.cmake")
   endif()
@@ -50,3 +51,9 @@ trampgen_cross(linux-386 TARGET linux-386 MODE posix TOOLCHAIN i686-linux-gnu CO
 trampgen_cross(linux-arm64 TARGET linux-arm64 MODE posix TOOLCHAIN aarch64-linux-gnu COMPILER aarch64-linux-gnu-gcc)
 trampgen_cross(linux-arm TARGET linux-arm MODE posix TOOLCHAIN arm-linux-gnueabihf COMPILER arm-linux-gnueabihf-gcc)
 trampgen_cross(linux-riscv64 TARGET linux-riscv64 MODE posix TOOLCHAIN riscv64-linux-gnu COMPILER riscv64-linux-gnu-gcc)
+
+# The host target again, with AddressSanitizer and UndefinedBehaviorSanitizer:
+# the runtime and the whole fault suite, natively.
+trampgen_cross(linux-amd64-sanitize TARGET linux-amd64 MODE posix COMPILER cc
+  CMAKE_ARGS "-DCMAKE_C_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+             -DTRAMPGEN_SANITIZE=ON)

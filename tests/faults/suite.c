@@ -51,11 +51,13 @@ static int failures;
 /* ---- faulting operations ------------------------------------------------ */
 
 #define NOINLINE __attribute__((noinline))
+/* These operations exist to fault in hardware: no sanitizer checks them first. */
+#define FAULTS __attribute__((noinline, no_sanitize("address", "undefined")))
 
-NOINLINE static int read_at(volatile int *p) { return *p; }
-NOINLINE static void write_at(volatile int *p, int v) { *p = v; }
+FAULTS static int read_at(volatile int *p) { return *p; }
+FAULTS static void write_at(volatile int *p, int v) { *p = v; }
 #if defined(__x86_64__) || defined(__i386__)
-NOINLINE static int divide(volatile int a, volatile int b) { return a / b; }
+FAULTS static int divide(volatile int a, volatile int b) { return a / b; }
 #endif
 static volatile int sink;           /* keeps pure-looking calls from being dropped */
 
@@ -104,6 +106,15 @@ static struct {
 } seen;
 
 static void *jump_back[5];           /* __builtin_setjmp: no unwinding, no signal mask games */
+
+/* Leaving frames behind with __builtin_longjmp: AddressSanitizer must be
+   told, or their poisoned redzones outlive them. */
+#if defined(__SANITIZE_ADDRESS__)
+void __asan_handle_no_return(void);
+#define LONGJMP(buf) (__asan_handle_no_return(), __builtin_longjmp(buf, 1))
+#else
+#define LONGJMP(buf) __builtin_longjmp(buf, 1)
+#endif
 static void (*landing_check)(void);
 
 /* Where an injected call ends up (through capture_entry). */
@@ -114,7 +125,7 @@ void TRAMPGEN_ABI_CC recovery(uintptr_t arg)
 	seen.recovered++;
 	seen.recovery_arg = arg;
 	seen.recovery_local = (uintptr_t)&local;
-	__builtin_longjmp(jump_back, 1);
+	LONGJMP(jump_back);
 }
 
 static trampgen_verdict inject_recovery(trampgen_fault *f, void *user)
@@ -481,7 +492,7 @@ static void TRAMPGEN_ABI_CC landing(uintptr_t arg)
 	(void)arg;
 	if (landing_check)
 		landing_check();
-	__builtin_longjmp(jump_back, 1);
+	LONGJMP(jump_back);
 }
 
 static int next_redirects(void *context)
@@ -743,7 +754,7 @@ static __thread void *thread_jump[5];
 static void TRAMPGEN_ABI_CC thread_recovery(uintptr_t index)
 {
 	__atomic_add_fetch(&recovered_in[index], 1, __ATOMIC_RELAXED);
-	__builtin_longjmp(thread_jump, 1);
+	LONGJMP(thread_jump);
 }
 
 static trampgen_verdict count_and_recover(trampgen_fault *f, void *user)
