@@ -128,6 +128,22 @@ void TRAMPGEN_ABI_CC recovery(uintptr_t arg)
 	LONGJMP(jump_back);
 }
 
+/*
+ * Read *p, which must fault, and come back here once a handler has sent
+ * execution to recovery() (or landing()). Returns 1 after the fault, 0 (a
+ * failure, counted) if the read did not fault.
+ */
+NOINLINE static int faulted_reading(volatile int *p)
+{
+	if (__builtin_setjmp(jump_back) == 0) {
+		sink = read_at(p);
+		printf("  FAIL reading %p did not fault\n", (void *)p);
+		failures++;
+		return 0;
+	}
+	return 1;
+}
+
 static trampgen_verdict inject_recovery(trampgen_fault *f, void *user)
 {
 	(void)user;
@@ -235,11 +251,8 @@ static void setup_inject(void)
 static int scenario_null_read(void)
 {
 	setup_inject();
-	if (__builtin_setjmp(jump_back) == 0) {
-		sink = read_at((volatile int *)0);
-		printf("  FAIL the null read did not fault\n");
+	if (!faulted_reading((volatile int *)0))
 		return 1;
-	}
 	return check_injected(TRAMPGEN_FAULT_ACCESS, 1, 0);
 }
 
@@ -335,11 +348,8 @@ static int continue_entries_as_exception_handlers(const char *missing)
 	trampgen_set_handler(FAULT_KIND, note_and_decline, NULL);
 	trampgen_set_handler(TRAMPGEN_KIND_FIRST_VCH, note_and_decline, NULL);
 	trampgen_set_handler(TRAMPGEN_KIND_LAST_VCH, note_and_inject, NULL);
-	if (__builtin_setjmp(jump_back) == 0) {
-		sink = read_at((volatile int *)0);
-		printf("  FAIL the null read did not fault\n");
+	if (!faulted_reading((volatile int *)0))
 		return 1;
-	}
 	CHECK(norder == 3 && order[0] == TRAMPGEN_KIND_VEH && order[1] == TRAMPGEN_KIND_FIRST_VCH &&
 	      order[2] == TRAMPGEN_KIND_LAST_VCH, "kinds in order: %d of them, %d %d %d",
 	      norder, order[0], order[1], order[2]);
@@ -357,11 +367,8 @@ static int scenario_continue_handlers(void)
 
 	setup_inject();
 	sys_top = trampgen_system_stack_top();
-	if (__builtin_setjmp(jump_back) == 0) {
-		sink = read_at((volatile int *)0);
-		printf("  FAIL the null read did not fault\n");
+	if (!faulted_reading((volatile int *)0))
 		return 1;
-	}
 	if (missing != NULL && seen.first_vch_calls == 0 && seen.last_vch_calls == 0)
 		return continue_entries_as_exception_handlers(missing);
 	check_injected(TRAMPGEN_FAULT_ACCESS, 1, 0);
@@ -418,11 +425,8 @@ static int scenario_resume_guard(void)
 {
 	attach();
 	trampgen_set_handler(FAULT_KIND, keep_a_copy, NULL);
-	if (__builtin_setjmp(jump_back) == 0) {
-		sink = read_at((volatile int *)0);
-		printf("  FAIL the null read did not fault\n");
+	if (!faulted_reading((volatile int *)0))
 		return 1;
-	}
 	CHECK(seen.recovered == 1, "the real fault did not recover");
 
 	/* The copy's stack is live frames by now: give it one of its own,
@@ -512,11 +516,8 @@ static int scenario_unattached(void)
 	trampgen_detach();
 	CHECK(!trampgen_attached(), "still attached after detach");
 	trampgen_set_handler(FAULT_KIND, must_not_run, NULL);
-	if (__builtin_setjmp(jump_back) == 0) {
-		sink = read_at((volatile int *)0);
-		printf("  FAIL the null read did not fault\n");
+	if (!faulted_reading((volatile int *)0))
 		return 1;
-	}
 	CHECK(seen.calls == 0, "trampgen handler ran %d times for an unattached thread", seen.calls);
 	CHECK(seen.next_calls == 1, "next handler ran %d times", seen.next_calls);
 	/* Untouched: the context still points into the faulting function. */
@@ -661,11 +662,8 @@ static int scenario_uninstall(void)
 	attach();
 	trampgen_set_handler(FAULT_KIND, must_not_run, NULL);
 	trampgen_uninstall();
-	if (__builtin_setjmp(jump_back) == 0) {
-		sink = read_at((volatile int *)0);
-		printf("  FAIL the null read did not fault\n");
+	if (!faulted_reading((volatile int *)0))
 		return 1;
-	}
 	/* The handler that was there before trampgen gets the fault directly. */
 	CHECK(seen.calls == 0, "trampgen handler ran %d times after uninstall", seen.calls);
 	CHECK(seen.next_calls == 1, "previous handler ran %d times", seen.next_calls);
@@ -699,11 +697,8 @@ static int scenario_errno_and_mask(void)
 	platform_set_last_error(0x1234);
 #endif
 	errno = EDOM;
-	if (__builtin_setjmp(jump_back) == 0) {
-		sink = read_at((volatile int *)0);
-		printf("  FAIL the null read did not fault\n");
+	if (!faulted_reading((volatile int *)0))
 		return 1;
-	}
 	CHECK(errno == EDOM, "errno is %d after the fault, was %d", errno, EDOM);
 	CHECK(seen.recovered == 1, "recovery ran %d times", seen.recovered);
 #ifdef _WIN32
@@ -927,16 +922,14 @@ static int scenario_attach_altstack(void)
 	hi = lo + ss.ss_size;
 	/* Faults are handled on it ... */
 	trampgen_set_handler(FAULT_KIND, note_frame_and_recover, NULL);
-	if (__builtin_setjmp(jump_back) == 0)
-		sink = read_at((volatile int *)0);
+	faulted_reading((volatile int *)0);
 	CHECK(seen.recovered == 1 && handler_frame >= lo && handler_frame < hi,
 	      "handler frame %#lx, alternate stack [%#lx, %#lx)", (unsigned long)handler_frame,
 	      (unsigned long)lo, (unsigned long)hi);
 	/* ... and the page below it is a guard: touching it faults. */
 	memset(&seen, 0, sizeof seen);
 	trampgen_set_handler(FAULT_KIND, inject_recovery, NULL);
-	if (__builtin_setjmp(jump_back) == 0)
-		sink = read_at((volatile int *)(lo - 16));
+	faulted_reading((volatile int *)(lo - 16));
 	CHECK(seen.calls == 1 && seen.address == lo - 16, "reading below the alternate stack: %d faults at %#lx",
 	      seen.calls, (unsigned long)seen.address);
 	trampgen_detach();
