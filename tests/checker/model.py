@@ -1,0 +1,99 @@
+"""Write the plain-text target model the re2c checker reads.
+
+    python3 tests/checker/model.py [--root ROOT] TARGET [-o FILE]
+
+Everything here comes from spec/ through the gen package's loader and
+validator (so a spec the generator refuses is refused here too); nothing
+comes from gen's frame layout or templates, because the checker is meant to
+judge what those produce. Instruction semantics are not in this file either:
+they live in tests/checker/isa/*.tab, independent of spec/, since a wrong
+idiom in spec/ is exactly what the checker must catch.
+
+One fact per line, `key value...`, names separated by single spaces; the C
+side splits on whitespace, so no value may contain a newline. Idioms go last
+(`idiom NAME TEXT`, the text to the end of the line): the checker uses them
+only to say which spec idiom an offending instruction probably came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def model_lines(root: Path, name: str) -> list[str]:
+    # Import the gen package of the tree being checked: a broken copy made by
+    # tests/checker/broken.py is judged by its own loader, not ours.
+    sys.path.insert(0, str(root))
+    from gen import spec  # noqa: E402  (path set just above)
+
+    (t,) = spec.load(root, [name])
+    isa = t.isa
+    word = isa.word_bytes
+    # The dispatcher takes the handler's arguments and then the kind; those
+    # beyond the argument registers go on the stack, above any shadow space.
+    # That area belongs to the callee during the call (it may overwrite it),
+    # so the checker refuses saved values there.
+    n_params = len(t.os.handler_args) + 1
+    outgoing = t.shadow_space + max(0, n_params - len(t.int_args)) * word
+    preserved = [r for regs in t.callee_saved.values() for r in regs]
+
+    out = [
+        f"# trampgen checker model for {t.name}, from {t.src.rel} (tests/checker/model.py)",
+        f"target {t.name}",
+        f"isa {isa.name}",
+        f"word {word}",
+        f"sp {isa.stack_pointer}",
+        f"pc {isa.program_counter}",
+        f"lr {isa.link_register or '-'}",
+        f"call_pushes {1 if isa.call_pushes_return_address else 0}",
+        f"align {t.stack_alignment}",
+        f"shadow {t.shadow_space}",
+        f"outgoing {outgoing}",
+        f"handler_pops {t.handler_callee_pops}",
+        f"handler_args {len(t.os.handler_args)}",
+    ]
+    classes: dict[str, list[str]] = {}
+    for reg, cls in isa.reg_class.items():
+        classes.setdefault(cls, []).append(reg)
+    for cls, regs in classes.items():
+        out.append(f"regs {cls} {isa.reg_width[regs[0]]} " + " ".join(regs))
+    out += [
+        "args " + " ".join(t.int_args),
+        "preserved " + " ".join(preserved),
+        "reserved " + " ".join(sorted(t.reserved or {})),
+        "scratch " + " ".join(t.scratch),
+        f"kind {t.kind_register}",
+        f"return {t.return_register}",
+        f"dispatcher {t.os.dispatcher}",
+    ]
+    for e in t.os.entries:
+        out.append(f"entry trampgen_{e.name} {e.value}")
+    for key, text in sorted(isa.idioms.items()):
+        out.append(f"idiom {key} {' '.join(text.split())}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2])
+    p.add_argument("target")
+    p.add_argument("-o", "--output", type=Path)
+    a = p.parse_args(argv)
+    try:
+        lines = model_lines(a.root.resolve(), a.target)
+    except Exception as e:  # SpecErrors, or a target that does not exist
+        print(f"model.py: {a.target}: {e}", file=sys.stderr)
+        return 2
+    text = "\n".join(lines) + "\n"
+    if a.output:
+        a.output.parent.mkdir(parents=True, exist_ok=True)
+        a.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
