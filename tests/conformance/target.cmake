@@ -1,0 +1,170 @@
+# The conformance harness (issue 4, item 1) for one target build. Included by
+# cmake/target/CMakeLists.txt and, for the host, tests/tests.cmake, with T,
+# NAME, SRC, TRAMPGEN_MODE and TRAMPGEN_PYTHON set.
+#
+# ${NAME}/conformance-entries    every entry trampoline entered as the OS does,
+#                                a clobber-all dispatcher behind it: what the
+#                                ABI oracle calls preserved must survive
+# ${NAME}/conformance-sigresume  sigresume changes nothing but SP, PC and its
+#                                two scratch registers
+# ${NAME}/conformance-catches    (host only) the same program built from a
+#                                spec whose resume scratch register was swapped
+#                                for a callee-saved one must fail, naming it
+#
+# The program is out/${T}/trampolines.S + conform.S + conform.c: nothing of
+# runtime/ (conform.S is the dispatcher). What must be preserved comes from
+# tests/oracle/oracle.py run with this target's own compiler at build time.
+get_filename_component(CONFORM_DIR "${CMAKE_CURRENT_LIST_DIR}" ABSOLUTE)
+
+function(conform_skip reason)
+  foreach(t entries sigresume)
+    trampgen_skip_test(${NAME}/conformance-${t} "${reason}")
+  endforeach()
+endfunction()
+
+if(NOT TRAMPGEN_PYTHON)
+  find_program(TRAMPGEN_PYTHON NAMES python3)
+endif()
+if(NOT TRAMPGEN_PYTHON)
+  conform_skip("no Python 3 to run tests/oracle/oracle.py (pass -DTRAMPGEN_PYTHON=...)")
+  return()
+endif()
+if(NOT EXISTS "${SRC}/tests/oracle/oracle.py")
+  conform_skip("the ABI oracle tests/oracle/oracle.py is missing: nothing says which registers must survive")
+  return()
+endif()
+
+# The compiler whose convention is the target's, for the oracle. A harness
+# build compiles Windows trampolines with a Linux compiler, whose convention
+# is not the one they must honour, so there the oracle asks the Windows
+# toolchain the Windows builds use (cmake/cross.cmake); elsewhere this build's
+# own compiler, spelled as tests/oracle/target.cmake spells it.
+if(TRAMPGEN_MODE STREQUAL "harness")
+  set(_conform_windows_cc_windows-amd64 x86_64-w64-mingw32-gcc)
+  set(_conform_windows_cc_windows-386 i686-w64-mingw32-gcc)
+  set(_conform_windows_cc_windows-arm64 clang --target=aarch64-w64-windows-gnu)
+  set(_conform_windows_cc_windows-arm clang --target=armv7-w64-windows-gnu)
+  set(_conform_oracle_cc ${_conform_windows_cc_${T}})
+  if(NOT _conform_oracle_cc)
+    conform_skip("no Windows compiler is known for ${T}, so no oracle can say what its ABI preserves")
+    return()
+  endif()
+  list(GET _conform_oracle_cc 0 _cc0)
+  find_program(_conform_oracle_${T} ${_cc0})
+  if(NOT _conform_oracle_${T})
+    conform_skip("${_cc0} is not installed: the oracle needs ${T}'s own compiler (scripts/setup.sh installs it)")
+    return()
+  endif()
+else()
+  set(_conform_oracle_cc "${CMAKE_C_COMPILER}")
+  if(CMAKE_C_COMPILER_TARGET)
+    list(APPEND _conform_oracle_cc "--target=${CMAKE_C_COMPILER_TARGET}")
+  endif()
+  if(CMAKE_SYSROOT)
+    list(APPEND _conform_oracle_cc "--sysroot=${CMAKE_SYSROOT}")
+  endif()
+  separate_arguments(_conform_flags UNIX_COMMAND "${CMAKE_C_FLAGS}")
+  list(APPEND _conform_oracle_cc ${_conform_flags})
+endif()
+
+# The oracle's answer and the OS spec's entries, as a header (tables.py).
+set(_conform_gen "${CMAKE_CURRENT_BINARY_DIR}/conformance.gen")
+get_filename_component(_conform_target_file "${SRC}/spec/target/${T}.toml" ABSOLUTE)
+file(GLOB _conform_deps "${SRC}/spec/os/*.toml" "${SRC}/spec/isa/*.toml" "${SRC}/tests/oracle/*.py"
+  "${SRC}/tests/oracle/isa/*.toml")
+add_custom_command(
+  OUTPUT "${_conform_gen}/conform_tables.h" "${_conform_gen}/${T}.regs"
+  COMMAND "${TRAMPGEN_PYTHON}" "${CONFORM_DIR}/tables.py" --root "${SRC}" --target ${T}
+          --oracle "${_conform_gen}/${T}.regs" --out "${_conform_gen}/conform_tables.h"
+          -- ${_conform_oracle_cc}
+  DEPENDS "${CONFORM_DIR}/tables.py" "${_conform_target_file}" ${_conform_deps}
+  COMMENT "conformance: asking the ABI oracle what ${T} preserves"
+  VERBATIM)
+add_custom_target(conformance-tables DEPENDS "${_conform_gen}/conform_tables.h")
+
+# conform_program(<exe> <out dir>): the conformance program against the
+# trampolines in <out dir> (trampolines.S, trampgen_target.h).
+function(conform_program exe outdir)
+  add_executable(${exe} "${CONFORM_DIR}/conform.c" "${CONFORM_DIR}/conform.S" "${outdir}/trampolines.S")
+  add_dependencies(${exe} conformance-tables)
+  target_include_directories(${exe} PRIVATE "${outdir}" "${_conform_gen}")
+  # conform.S selects the OS's conventions by these, from the target's name.
+  if(T MATCHES "^windows-")
+    target_compile_definitions(${exe} PRIVATE CONFORM_WINDOWS)
+  endif()
+  if(T STREQUAL "windows-amd64")
+    target_compile_definitions(${exe} PRIVATE CONFORM_WIN64)
+  endif()
+  target_compile_options(${exe} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>)
+  set_target_properties(${exe} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON POSITION_INDEPENDENT_CODE OFF)
+  # conform.S addresses its tables absolutely on 32-bit ISAs.
+  if(NOT CMAKE_SYSTEM_NAME STREQUAL "Windows")
+    target_link_options(${exe} PRIVATE -no-pie)
+  endif()
+endfunction()
+
+# Objects mode: nothing runs here; still prove that conform.S and conform.c
+# compile for the target's object format.
+if(TRAMPGEN_MODE STREQUAL "objects")
+  add_library(conformance OBJECT "${CONFORM_DIR}/conform.c" "${CONFORM_DIR}/conform.S" "${SRC}/out/${T}/trampolines.S")
+  add_dependencies(conformance conformance-tables)
+  target_include_directories(conformance PRIVATE "${SRC}/out/${T}" "${_conform_gen}")
+  target_compile_definitions(conformance PRIVATE CONFORM_WINDOWS)
+  conform_skip("${T} is built as COFF objects only here: no runner exists (the harness-${T} build runs the same checks)")
+  return()
+endif()
+
+conform_program(conformance "${SRC}/out/${T}")
+
+set(_conform_env)
+set(_conform_fixture)
+if(TRAMPGEN_MODE STREQUAL "windows")
+  if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
+    set(reason "no wine runs ${T} programs here")
+    if(EXISTS "${TRAMPGEN_STATE_DIR}/wine32.skip" AND T STREQUAL "windows-386")
+      file(READ "${TRAMPGEN_STATE_DIR}/wine32.skip" why)
+      string(STRIP "${why}" why)
+      set(reason "wine32 is not installed: ${why} (windows-386 runs in the harness-windows-386 build instead)")
+    endif()
+    conform_skip("${reason}")
+    return()
+  endif()
+  # The wine prefix tests/windows/tests.cmake creates for this build.
+  set(_conform_env "WINEPREFIX=${CMAKE_BINARY_DIR}/wineprefix" "WINEDEBUG=-all" "WINEDLLOVERRIDES=mscoree,mshtml=")
+  set(_conform_fixture ${NAME}-wine)
+elseif(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+  conform_skip("no emulator for ${T}'s ISA (qemu-user is installed by scripts/setup.sh)")
+  return()
+endif()
+
+foreach(t entries sigresume)
+  add_test(NAME ${NAME}/conformance-${t} COMMAND conformance ${t})
+  set_tests_properties(${NAME}/conformance-${t} PROPERTIES TIMEOUT 120)
+  if(_conform_env)
+    set_tests_properties(${NAME}/conformance-${t} PROPERTIES ENVIRONMENT "${_conform_env}"
+      FIXTURES_REQUIRED "${_conform_fixture}")
+  endif()
+endforeach()
+
+# The proof that the harness catches a wrong spec, on the host: a copy of
+# spec/ (mutate.py) whose linux-amd64 sigresume reads SP from r12 instead of
+# r8, with r12 taken out of callee_saved so that validation accepts it.
+# sigtramp then no longer saves r12, the clobbering dispatcher's value comes
+# back, and conformance-entries must fail naming r12.
+if(T STREQUAL "linux-amd64" AND NAME STREQUAL T AND NOT CMAKE_CROSSCOMPILING)
+  set(_mut "${CMAKE_CURRENT_BINARY_DIR}/conformance-mutant.spec")
+  file(GLOB_RECURSE _mut_deps "${SRC}/spec/*.toml" "${SRC}/templates/*.j2" "${SRC}/gen/*.py")
+  add_custom_command(
+    OUTPUT "${_mut}/out/${T}/trampolines.S" "${_mut}/out/${T}/trampgen_target.h"
+    COMMAND "${TRAMPGEN_PYTHON}" "${CONFORM_DIR}/mutate.py" "${SRC}" "${_mut}"
+    COMMAND "${TRAMPGEN_PYTHON}" -m gen --root "${_mut}" generate ${T}
+    WORKING_DIRECTORY "${SRC}"
+    DEPENDS "${CONFORM_DIR}/mutate.py" ${_mut_deps}
+    COMMENT "conformance: rendering ${T} from a spec with r8 swapped for callee-saved r12"
+    VERBATIM)
+  conform_program(conformance-mutant "${_mut}/out/${T}")
+  add_test(NAME ${NAME}/conformance-catches
+    COMMAND "${CMAKE_COMMAND}" -DPROGRAM=$<TARGET_FILE:conformance-mutant> -DARGS=entries
+            "-DEXPECT=FAIL trampgen_signaltramp: r12 \\(64 bits\\) is preserved by the ABI"
+            -P "${CONFORM_DIR}/expect_fail.cmake")
+endif()
