@@ -10,6 +10,7 @@ file, the key and the reason. Nothing is rendered while any error stands.
 from __future__ import annotations
 
 import dataclasses
+import re
 import string
 import tomllib
 from pathlib import Path
@@ -22,7 +23,9 @@ class SpecError:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.key}: {self.reason}"
+        # One line per problem, whatever control characters a hostile key or value holds.
+        line = f"{self.path}: {self.key}: {self.reason}"
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 class SpecErrors(Exception):
@@ -86,15 +89,48 @@ class Loader:
         else:
             try:
                 with path.open("rb") as f:
-                    src = Source(rel, tomllib.load(f))
+                    data = tomllib.load(f)
+                if _depth(data) > MAX_DEPTH:
+                    raise RecursionError
+                src = Source(rel, data)
             except tomllib.TOMLDecodeError as e:
                 self.error(rel, "(file)", f"not valid TOML: {e}")
+            except UnicodeDecodeError as e:
+                # tomllib decodes before it parses: a binary file fails here.
+                self.error(rel, "(file)", f"not UTF-8 text: byte {e.object[e.start]:#04x} at offset {e.start}")
+            except RecursionError:
+                # Deep nesting exhausts tomllib's recursion at a depth that depends
+                # on the caller's stack; refuse it the same way at any depth.
+                self.error(rel, "(file)", f"values nested more than {MAX_DEPTH} deep; a spec needs a few levels")
         self._cache[path] = src
         return src
 
 
-def _get(ld: Loader, src: Source, dotted: str, kind, default=dataclasses.MISSING):
-    """Fetch a dotted key from a spec file, checking its type."""
+MAX_DEPTH = 32
+# No size, offset, alignment or kind value comes near 2 GiB; a larger (or
+# negative) number is a typo, and would not fit the immediates and C ints it
+# becomes.
+MAX_INT = 2**31 - 1
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A C member designator, as offsetof takes it: a.b[REG_X + 1].c
+FIELD = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[[\w +*-]+\])*")
+
+
+def _depth(node) -> int:
+    """How deeply tables and arrays nest in parsed TOML (iterative: the input may be hostile)."""
+    deepest, stack = 0, [(node, 0)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(node, dict):
+            stack.extend((v, d + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, d + 1) for v in node)
+    return deepest
+
+
+def _get(ld: Loader, src: Source, dotted: str, kind, default=dataclasses.MISSING, of=None):
+    """Fetch a dotted key from a spec file, checking its type (and a list's items' type: of)."""
     node = src.data
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -109,6 +145,16 @@ def _get(ld: Loader, src: Source, dotted: str, kind, default=dataclasses.MISSING
         names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
         ld.error(src, dotted, f"must be a {names}, not {type(node).__name__}")
         return None
+    if kind is int and not 0 <= node <= MAX_INT:
+        ld.error(src, dotted, f"{node} is out of range (0 to {MAX_INT})")
+        return None
+    if kind is str and not node.isprintable():
+        ld.error(src, dotted, f"{node!r} must be one line of printable text")
+        return None
+    for i, item in enumerate(node if of is not None else []):
+        if not isinstance(item, of) or (of is str and not item.isprintable()):
+            ld.error(src, f"{dotted}[{i}]", f"must be a {of.__name__} (one line of text), not {item!r}"[:200])
+            return None
     return node
 
 
@@ -223,8 +269,13 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
             ld.error(src, f"registers.{cls}", "must be a table with width and names")
             continue
         width = _get(ld, src, f"registers.{cls}.width", int)
-        names = _get(ld, src, f"registers.{cls}.names", list) or []
+        if width is not None and (width == 0 or width % 8):
+            ld.error(src, f"registers.{cls}.width", f"{width} is not a whole number of bytes")
+        names = _get(ld, src, f"registers.{cls}.names", list, of=str) or []
         for r in names:
+            if not IDENTIFIER.fullmatch(r):
+                # Names become C macro names (CTX_<REG>) and assembler operands.
+                ld.error(src, f"registers.{cls}.names", f"register name {r!r} is not an identifier")
             if r in reg_class:
                 ld.error(src, f"registers.{cls}.names", f"register {r} is listed twice")
             reg_class[r] = cls
@@ -265,19 +316,24 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         code_address_tag=_get(ld, src, "isa.code_address_tag", int, 0),
         pc_write_clears=_get(ld, src, "isa.pc_write_clears", dict, None),
         function_alignment_log2=_get(ld, src, "isa.function_alignment_log2", int),
-        file_directives=_get(ld, src, "isa.file_directives", list),
-        function_directives=_get(ld, src, "isa.function_directives", list),
+        file_directives=_get(ld, src, "isa.file_directives", list, of=str),
+        function_directives=_get(ld, src, "isa.function_directives", list, of=str),
         reg_class=reg_class,
         reg_width=reg_width,
         idioms=idioms,
     )
+    if (isa.function_alignment_log2 or 0) > 12:
+        ld.error(src, "isa.function_alignment_log2", f"{isa.function_alignment_log2} aligns each "
+                 "function to more than a 4 KiB page")
     for key in ("stack_pointer", "program_counter", "link_register"):
         reg = getattr(isa, key)
         if reg is not None and reg not in reg_class:
             ld.error(src, f"isa.{key}", f"unknown register {reg}: not in any registers.* list")
     pwc = isa.pc_write_clears
     if pwc is not None:
-        if set(pwc) != {"register", "mask"} or not isinstance(pwc.get("mask"), int):
+        mask = pwc.get("mask")
+        if (set(pwc) != {"register", "mask"} or not isinstance(pwc["register"], str)
+                or not isinstance(mask, int) or isinstance(mask, bool) or not 0 <= mask < 2**64):
             ld.error(src, "isa.pc_write_clears", "needs exactly register and an integer mask")
         elif pwc["register"] not in reg_class:
             ld.error(src, "isa.pc_write_clears.register", f"unknown register {pwc['register']}")
@@ -301,9 +357,9 @@ def load_format(ld: Loader, name: str, referrer: Source, key: str) -> Format | N
         src=src,
         name=_get(ld, src, "format.name", str),
         detect=_get(ld, src, "format.detect", str),
-        function_begin=_get(ld, src, "format.function_begin", list),
-        function_end=_get(ld, src, "format.function_end", list),
-        file_end=_get(ld, src, "format.file_end", list),
+        function_begin=_get(ld, src, "format.function_begin", list, of=str),
+        function_end=_get(ld, src, "format.function_end", list, of=str),
+        file_end=_get(ld, src, "format.file_end", list, of=str),
     )
     for k in ("function_begin", "function_end"):
         for i, text in enumerate(getattr(fmt, k) or []):
@@ -319,7 +375,7 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
     fmt_name = _get(ld, src, "os.format", str)
     fmt = ld.once(("format", fmt_name), lambda: load_format(ld, fmt_name, src, "os.format")) if fmt_name else None
     harness = []
-    for h in _get(ld, src, "os.harness_formats", list) or []:
+    for h in _get(ld, src, "os.harness_formats", list, of=str) or []:
         if h == fmt_name:
             ld.error(src, "os.harness_formats", f"{h} is already the OS's own format")
         harness.append(ld.once(("format", h), lambda: load_format(ld, h, src, "os.harness_formats")))
@@ -329,6 +385,17 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
         key = f"entry[{i}]"
         if not isinstance(e, dict) or not all(k in e for k in ("name", "kind", "value", "doc")):
             ld.error(src, key, "each entry needs name, kind, value and doc")
+            continue
+        bad = [k for k in ("name", "kind") if not isinstance(e[k], str) or not IDENTIFIER.fullmatch(e[k])]
+        if bad:
+            # They become C and assembler names: trampgen_<name>, TRAMPGEN_KIND_<kind>.
+            ld.error(src, f"{key}.{bad[0]}", f"{e[bad[0]]!r} is not an identifier")
+            continue
+        if not isinstance(e["value"], int) or isinstance(e["value"], bool) or not 0 <= e["value"] <= MAX_INT:
+            ld.error(src, f"{key}.value", f"{e['value']!r} is not an integer from 0 to {MAX_INT}")
+            continue
+        if not isinstance(e["doc"], str) or not e["doc"].isprintable() or "*/" in e["doc"]:
+            ld.error(src, f"{key}.doc", "must be one line of text (it goes in a C comment)")
             continue
         if e["value"] in seen_kinds:
             ld.error(src, f"{key}.value", f"kind value {e['value']} is already {seen_kinds[e['value']]}")
@@ -340,6 +407,10 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
     for i, a in enumerate(args):
         if not isinstance(a, dict) or set(a) != {"name", "type"}:
             ld.error(src, f"handler.args[{i}]", "each argument needs exactly name and type")
+        elif not isinstance(a["name"], str) or not IDENTIFIER.fullmatch(a["name"]):
+            ld.error(src, f"handler.args[{i}].name", f"{a['name']!r} is not a C identifier")
+        elif not isinstance(a["type"], str) or not a["type"].isprintable():
+            ld.error(src, f"handler.args[{i}].type", "must be a C type, as one line of text")
     os_ = Os(
         src=src,
         name=_get(ld, src, "os.name", str),
@@ -350,8 +421,8 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
         handler_args=args,
         entries=entries,
         context_type=_get(ld, src, "context.type", str),
-        context_headers=_get(ld, src, "context.headers", list),
-        context_defines=_get(ld, src, "context.defines", list),
+        context_headers=_get(ld, src, "context.headers", list, of=str),
+        context_defines=_get(ld, src, "context.defines", list, of=str),
         context_detect=_get(ld, src, "context.detect", str),
     )
     ok = len(ld.errors) == n and fmt is not None and None not in harness
@@ -373,10 +444,19 @@ def load_target(ld: Loader, name: str) -> Target | None:
                      "nothing is generated for this target until the errors above are fixed")
         return None
     callee_saved = _get(ld, src, "abi.callee_saved", dict) or {}
+    for cls, regs in callee_saved.items():
+        if not isinstance(regs, list) or not all(isinstance(r, str) for r in regs):
+            ld.error(src, f"abi.callee_saved.{cls}", "must be a list of register names")
     fields = {}
     for reg, f in (_get(ld, src, "context.fields", dict) or {}).items():
         if not isinstance(f, dict) or set(f) != {"field", "offset"}:
             ld.error(src, f"context.fields.{reg}", "needs exactly field and offset")
+            continue
+        if not isinstance(f["field"], str) or not FIELD.fullmatch(f["field"]):
+            ld.error(src, f"context.fields.{reg}.field", f"{f['field']!r} is not a C member designator")
+            continue
+        if not isinstance(f["offset"], int) or isinstance(f["offset"], bool) or not 0 <= f["offset"] <= MAX_INT:
+            ld.error(src, f"context.fields.{reg}.offset", f"{f['offset']!r} is not an integer from 0 to {MAX_INT}")
             continue
         fields[reg] = ContextField(reg, f["field"], f["offset"])
     t = Target(
@@ -384,7 +464,7 @@ def load_target(ld: Loader, name: str) -> Target | None:
         name=name,
         isa=isa,
         os=os_,
-        int_args=_get(ld, src, "abi.int_args", list),
+        int_args=_get(ld, src, "abi.int_args", list, of=str),
         return_register=_get(ld, src, "abi.return", str),
         callee_saved={k: v for k, v in callee_saved.items()},
         reserved=_get(ld, src, "abi.reserved", dict),
@@ -394,7 +474,7 @@ def load_target(ld: Loader, name: str) -> Target | None:
         handler_callee_pops=_get(ld, src, "abi.handler_callee_pops", int),
         c_attribute=_get(ld, src, "abi.c_attribute", str),
         handler_c_attribute=_get(ld, src, "abi.handler_c_attribute", str),
-        scratch=_get(ld, src, "resume.scratch", list),
+        scratch=_get(ld, src, "resume.scratch", list, of=str),
         kind_register=_get(ld, src, "resume.kind_register", str),
         context_size=_get(ld, src, "context.size", int),
         context_fields=fields,
@@ -429,7 +509,8 @@ def validate_target(ld: Loader, t: Target) -> None:
             err(f"abi.int_args[{i}]", f"{r} is {special[r]} and cannot carry an argument")
     if len(set(t.int_args)) != len(t.int_args):
         err("abi.int_args", "a register is listed twice")
-    known("abi.return", t.return_register)
+    if known("abi.return", t.return_register) and t.return_register in special:
+        err("abi.return", f"{t.return_register} is {special[t.return_register]} and cannot carry the verdict")
     saved_all: set[str] = set()
     for cls, regs in t.callee_saved.items():
         if cls not in set(isa.reg_class.values()):
@@ -454,6 +535,16 @@ def validate_target(ld: Loader, t: Target) -> None:
     for r, why in (t.reserved or {}).items():
         if known(f"abi.reserved.{r}", r, None) and not isinstance(why, str):
             err(f"abi.reserved.{r}", "the value must be the reason, as a string")
+    # Argument and return registers carry values across a call: never reserved,
+    # and the callee's to clobber, so not callee-saved either.
+    for i, r in enumerate(t.int_args):
+        if r in (t.reserved or {}):
+            err(f"abi.int_args[{i}]", f"{r} is reserved ({t.reserved[r]}) and cannot carry an argument")
+        elif r in saved_all:
+            err(f"abi.int_args[{i}]", f"{r} is callee-saved; an argument register is the callee's to clobber")
+    if t.return_register in (t.reserved or {}):
+        err("abi.return", f"{t.return_register} is reserved ({t.reserved[t.return_register]}) "
+            "and cannot carry the verdict")
 
     # Stack shape.
     word = isa.word_bytes
@@ -540,6 +631,12 @@ def validate_target(ld: Loader, t: Target) -> None:
             err(key, f"offset {f.offset!r} is not a multiple of the field size ({size})")
         elif f.offset + size > t.context_size:
             err(key, f"offset {f.offset} + {size} is past the end of the record ({t.context_size})")
+    # Two registers in one field: a write to one would change the other.
+    spans = sorted((f.offset, r) for r, f in t.context_fields.items()
+                   if isinstance(f.offset, int) and r in isa.reg_width)
+    for (o1, r1), (o2, r2) in zip(spans, spans[1:]):
+        if o2 < o1 + isa.reg_width[r1] // 8:
+            err(f"context.fields.{r2}", f"offset {o2} overlaps the field of {r1} at offset {o1}")
 
 
 def target_names(root: Path) -> list[str]:

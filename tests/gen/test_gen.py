@@ -162,6 +162,35 @@ class MalformedSpecTest(unittest.TestCase):
         ("not TOML",
          "spec/isa/x86_64.toml", "word_bytes = 8", "word_bytes = = 8",
          "spec/isa/x86_64.toml: (file): not valid TOML"),
+        # Found by tests/fuzz/fuzz_specs.py: each was a traceback (or, for the
+        # last four, output generated from a contradiction or a multi-line error).
+        ("nesting deep enough to exhaust the TOML parser's recursion",
+         "spec/isa/x86_64.toml", "word_bytes = 8", "word_bytes = " + "[" * 1000 + "8" + "]" * 1000,
+         "spec/isa/x86_64.toml: (file): values nested more than 32 deep"),
+        ("a list where a register name belongs",
+         "spec/target/linux-amd64.toml", 'int_args = ["rdi", "rsi"', 'int_args = [["rdi"], "rsi"',
+         "spec/target/linux-amd64.toml: abi.int_args[0]: must be a str"),
+        ("zero-width register class",
+         "spec/isa/thumb2.toml", "width = 32\n", "width = 0\n",
+         "spec/isa/thumb2.toml: registers.int.width: 0 is not a whole number of bytes"),
+        ("handler argument type that is not text",
+         "spec/os/linux.toml", '{ name = "info", type = "void *" }', '{ name = "info", type = 8 }',
+         "spec/os/linux.toml: handler.args[1].type: must be a C type"),
+        ("kind value that is a string",
+         "spec/os/windows.toml", "value = 1", 'value = "1"',
+         "spec/os/windows.toml: entry[1].value: '1' is not an integer"),
+        ("huge number",
+         "spec/target/windows-amd64.toml", "red_zone = 0", "red_zone = 1180591620717411303424",
+         "spec/target/windows-amd64.toml: abi.red_zone: 1180591620717411303424 is out of range"),
+        ("argument register that is also reserved",
+         "spec/target/linux-amd64.toml", "reserved = {}", 'reserved = { rsi = "fuzz" }',
+         "spec/target/linux-amd64.toml: abi.int_args[1]: rsi is reserved (fuzz) and cannot carry an argument"),
+        ("two registers in one context field",
+         "spec/target/linux-amd64.toml", "offset = 48 }", "offset = 40 }",
+         "spec/target/linux-amd64.toml: context.fields.r9: offset 40 overlaps the field of r8"),
+        ("newline in a key: still one line per problem",
+         "spec/target/linux-amd64.toml", "fields.r9 = ", 'fields."r9\\n" = ',
+         "spec/target/linux-amd64.toml: context.fields.r9\\n: unknown register 'r9\\n'"),
     ]
 
     def test_each_malformed_spec(self):
@@ -200,6 +229,20 @@ class MalformedSpecTest(unittest.TestCase):
             r = tree.run("generate", "windows-mips")
             self.assertEqual(r.returncode, 2)
             self.assertIn("spec/target/windows-mips.toml: (file): unknown target", r.stderr)
+        finally:
+            tree.close()
+
+    def test_binary_file(self):
+        # Found by tests/fuzz/fuzz_specs.py: tomllib's UnicodeDecodeError escaped as a traceback.
+        tree = Tree()
+        try:
+            (tree.root / "spec/isa/x86.toml").write_bytes(b"\xff\xfe\x00[isa]")
+            before = snapshot(tree.root / "out")
+            r = tree.run("generate")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("trampgen: spec/isa/x86.toml: (file): not UTF-8 text: byte 0xff at offset 0", r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertEqual(snapshot(tree.root / "out"), before)
         finally:
             tree.close()
 
