@@ -4,7 +4,7 @@
 include(ExternalProject)
 
 function(trampgen_cross name)
-  cmake_parse_arguments(A "" "TARGET;MODE;TOOLCHAIN;COMPILER" "CMAKE_ARGS" ${ARGN})
+  cmake_parse_arguments(A "" "TARGET;MODE;TOOLCHAIN;COMPILER" "CMAKE_ARGS;OWN_CC" ${ARGN})
   set(bin "${CMAKE_BINARY_DIR}/cross/${name}")
   find_program(_cc_${name} ${A_COMPILER})
   if(NOT _cc_${name})
@@ -15,6 +15,10 @@ function(trampgen_cross name)
            "-DTRAMPGEN_PYTHON=${TRAMPGEN_PYTHON}"
            "-DTRAMPGEN_STATE_DIR=${CMAKE_SOURCE_DIR}/build-env")
   list(APPEND args ${A_CMAKE_ARGS})
+  if(A_OWN_CC)
+    string(REPLACE ";" "|" own "${A_OWN_CC}")   # a list: LIST_SEPARATOR below
+    list(APPEND args "-DTRAMPGEN_OWN_CC=${own}")
+  endif()
   if(A_TOOLCHAIN)
     list(APPEND args "-DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/cmake/toolchains/${A_TOOLCHAIN}.cmake")
   endif()
@@ -22,6 +26,7 @@ function(trampgen_cross name)
     SOURCE_DIR "${CMAKE_SOURCE_DIR}/cmake/target"
     BINARY_DIR "${bin}"
     CMAKE_ARGS ${args}
+    LIST_SEPARATOR |
     BUILD_ALWAYS 1
     INSTALL_COMMAND ""
     DEPENDS generate)
@@ -41,11 +46,16 @@ trampgen_cross(windows-386 TARGET windows-386 MODE windows TOOLCHAIN i686-w64-mi
 # Windows on ARM: COFF objects from clang against the mingw-w64 headers (no runner exists here).
 trampgen_cross(windows-arm64-coff TARGET windows-arm64 MODE objects TOOLCHAIN aarch64-w64-windows-gnu COMPILER clang)
 trampgen_cross(windows-arm-coff TARGET windows-arm MODE objects TOOLCHAIN armv7-w64-windows-gnu COMPILER clang)
-# The same Windows trampolines, executed in the emulated-OS harness.
-trampgen_cross(harness-windows-arm64 TARGET windows-arm64 MODE harness TOOLCHAIN aarch64-linux-gnu COMPILER aarch64-linux-gnu-gcc)
-trampgen_cross(harness-windows-arm TARGET windows-arm MODE harness TOOLCHAIN arm-linux-gnueabihf COMPILER arm-linux-gnueabihf-gcc)
-trampgen_cross(harness-windows-386 TARGET windows-386 MODE harness TOOLCHAIN i686-linux-gnu COMPILER i686-linux-gnu-gcc)
-trampgen_cross(harness-windows-amd64 TARGET windows-amd64 MODE harness COMPILER cc)
+# The same Windows trampolines, executed in the emulated-OS harness. OWN_CC:
+# the target's own compiler, for tests that ask it about the target's ABI.
+trampgen_cross(harness-windows-arm64 TARGET windows-arm64 MODE harness TOOLCHAIN aarch64-linux-gnu COMPILER aarch64-linux-gnu-gcc
+  OWN_CC clang --target=aarch64-w64-windows-gnu)
+trampgen_cross(harness-windows-arm TARGET windows-arm MODE harness TOOLCHAIN arm-linux-gnueabihf COMPILER arm-linux-gnueabihf-gcc
+  OWN_CC clang --target=armv7-w64-windows-gnu)
+trampgen_cross(harness-windows-386 TARGET windows-386 MODE harness TOOLCHAIN i686-linux-gnu COMPILER i686-linux-gnu-gcc
+  OWN_CC i686-w64-mingw32-gcc)
+trampgen_cross(harness-windows-amd64 TARGET windows-amd64 MODE harness COMPILER cc
+  OWN_CC x86_64-w64-mingw32-gcc)
 # Linux targets other than the host's: real signals, under qemu-user.
 trampgen_cross(linux-386 TARGET linux-386 MODE posix TOOLCHAIN i686-linux-gnu COMPILER i686-linux-gnu-gcc)
 trampgen_cross(linux-arm64 TARGET linux-arm64 MODE posix TOOLCHAIN aarch64-linux-gnu COMPILER aarch64-linux-gnu-gcc)

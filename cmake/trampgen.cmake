@@ -30,3 +30,26 @@ function(trampgen_skip_test name reason)
   add_test(NAME ${name} COMMAND sh -c "echo \"skipped: $1\"; exit 77" sh "${reason}")
   set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77)
 endfunction()
+
+# trampgen_c_command(<var>): this build's C compiler as a command line
+# (compiler, --target for clang cross builds, sysroot, CMAKE_C_FLAGS), for
+# tests that run the compiler themselves (the ABI oracle). A harness build
+# compiles a Windows target with a Linux compiler, whose convention is not
+# the target's: there cmake/cross.cmake passes the target's own compiler as
+# TRAMPGEN_OWN_CC, and that is what this returns.
+function(trampgen_c_command var)
+  if(TRAMPGEN_OWN_CC)
+    set(cc ${TRAMPGEN_OWN_CC})
+  else()
+    set(cc "${CMAKE_C_COMPILER}")
+    if(CMAKE_C_COMPILER_TARGET)
+      list(APPEND cc "--target=${CMAKE_C_COMPILER_TARGET}")
+    endif()
+    if(CMAKE_SYSROOT)
+      list(APPEND cc "--sysroot=${CMAKE_SYSROOT}")
+    endif()
+    separate_arguments(flags UNIX_COMMAND "${CMAKE_C_FLAGS}")
+    list(APPEND cc ${flags})
+  endif()
+  set(${var} ${cc} PARENT_SCOPE)
+endfunction()

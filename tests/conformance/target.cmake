@@ -34,37 +34,18 @@ if(NOT EXISTS "${SRC}/tests/oracle/oracle.py")
   return()
 endif()
 
-# The compiler whose convention is the target's, for the oracle. A harness
-# build compiles Windows trampolines with a Linux compiler, whose convention
-# is not the one they must honour, so there the oracle asks the Windows
-# toolchain the Windows builds use (cmake/cross.cmake); elsewhere this build's
-# own compiler, spelled as tests/oracle/target.cmake spells it.
-if(TRAMPGEN_MODE STREQUAL "harness")
-  set(_conform_windows_cc_windows-amd64 x86_64-w64-mingw32-gcc)
-  set(_conform_windows_cc_windows-386 i686-w64-mingw32-gcc)
-  set(_conform_windows_cc_windows-arm64 clang --target=aarch64-w64-windows-gnu)
-  set(_conform_windows_cc_windows-arm clang --target=armv7-w64-windows-gnu)
-  set(_conform_oracle_cc ${_conform_windows_cc_${T}})
-  if(NOT _conform_oracle_cc)
-    conform_skip("no Windows compiler is known for ${T}, so no oracle can say what its ABI preserves")
-    return()
-  endif()
-  list(GET _conform_oracle_cc 0 _cc0)
-  find_program(_conform_oracle_${T} ${_cc0})
-  if(NOT _conform_oracle_${T})
-    conform_skip("${_cc0} is not installed: the oracle needs ${T}'s own compiler (scripts/setup.sh installs it)")
-    return()
-  endif()
-else()
-  set(_conform_oracle_cc "${CMAKE_C_COMPILER}")
-  if(CMAKE_C_COMPILER_TARGET)
-    list(APPEND _conform_oracle_cc "--target=${CMAKE_C_COMPILER_TARGET}")
-  endif()
-  if(CMAKE_SYSROOT)
-    list(APPEND _conform_oracle_cc "--sysroot=${CMAKE_SYSROOT}")
-  endif()
-  separate_arguments(_conform_flags UNIX_COMMAND "${CMAKE_C_FLAGS}")
-  list(APPEND _conform_oracle_cc ${_conform_flags})
+# The compiler whose convention is the target's, for the oracle (a harness
+# build gets the Windows one from cmake/cross.cmake as TRAMPGEN_OWN_CC).
+if(TRAMPGEN_MODE STREQUAL "harness" AND NOT TRAMPGEN_OWN_CC)
+  conform_skip("no compiler of ${T}'s own is known (TRAMPGEN_OWN_CC), so no oracle can say what its ABI preserves")
+  return()
+endif()
+trampgen_c_command(_conform_oracle_cc)
+list(GET _conform_oracle_cc 0 _cc0)
+find_program(_conform_oracle_${T} ${_cc0})
+if(NOT _conform_oracle_${T})
+  conform_skip("${_cc0} is not installed: the oracle needs ${T}'s own compiler (scripts/setup.sh installs it)")
+  return()
 endif()
 
 # The oracle's answer and the OS spec's entries, as a header (tables.py).

@@ -29,15 +29,7 @@ endif()
 # The compiler command line as this build compiles C: the compiler, its
 # --target for clang cross builds, the sysroot, and CMAKE_C_FLAGS (-isystem
 # for the mingw-w64 headers, ...). oracle.py adds its own -O2 -S and so on.
-set(_oracle_cc "${CMAKE_C_COMPILER}")
-if(CMAKE_C_COMPILER_TARGET)
-  list(APPEND _oracle_cc "--target=${CMAKE_C_COMPILER_TARGET}")
-endif()
-if(CMAKE_SYSROOT)
-  list(APPEND _oracle_cc "--sysroot=${CMAKE_SYSROOT}")
-endif()
-separate_arguments(_oracle_flags UNIX_COMMAND "${CMAKE_C_FLAGS}")
-list(APPEND _oracle_cc ${_oracle_flags})
+trampgen_c_command(_oracle_cc)
 
 set(_oracle_dir "${CMAKE_CURRENT_BINARY_DIR}/abi-oracle")
 add_test(NAME ${NAME}/abi-oracle
