@@ -4,6 +4,7 @@ set(CMAKE_SYSTEM_PROCESSOR X86)
 set(CMAKE_C_COMPILER i686-w64-mingw32-gcc)
 set(CMAKE_ASM_COMPILER i686-w64-mingw32-gcc)
 # wine32 (Debian i386 multiarch) runs 32-bit PE programs; scripts/setup.sh records why when it could not be installed.
+set(TRAMPGEN_WINE_PACKAGE wine32)
 find_program(TRAMPGEN_WINE32 NAMES wine PATHS /usr/lib/wine)
 if(TRAMPGEN_WINE32)
   set(CMAKE_CROSSCOMPILING_EMULATOR ${TRAMPGEN_WINE32})
