@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .spec import Target
+from .spec import Target, substitute
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +114,7 @@ class Model:
 
     # ---- instruction text from the ISA idioms --------------------------------
     def op(self, name: str, **kw) -> str:
-        return self.isa.idioms[name].format(**kw)
+        return substitute(self.isa.idioms[name], kw)
 
     def store(self, slot: Slot) -> str:
         return self.op(f"store.{slot.cls}", reg=slot.reg, offset=slot.offset)

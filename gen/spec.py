@@ -2,18 +2,33 @@
 
 A target (spec/target/NAME.toml) names an ISA (spec/isa/) and an OS
 (spec/os/); the OS names object formats (spec/format/). Loading reads every
-file a target needs; validation answers a fixed list of questions about it
-and reports every unanswered or contradictory one as a SpecError naming the
-file, the key and the reason. Nothing is rendered while any error stands.
+file a target needs; each file's shape is checked against its declaration in
+schema.py (types, required keys, unknown keys), then validation answers a
+fixed list of questions about what the values mean and reports every
+unanswered or contradictory one as a SpecError naming the file, the key and
+the reason. Nothing is rendered while any error stands.
+
+No path is built from unchecked text: a target, ISA, OS or format name must
+match schema.NAME before it becomes part of a file name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import os
 import re
-import string
+import stat
 import tomllib
 from pathlib import Path
+
+from . import schema
+from .schema import IDENT, MAX_INT, NAME, NAME_RULE
+
+MAX_FILE_BYTES = 1 << 20     # a spec file is a few KiB; anything near this is not one
+MAX_DEPTH = 32
+# Kinds index the runtime's handler table (TRAMPGEN_KIND_LIMIT entries), so they stay small.
+MAX_KIND = 255
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,19 +57,120 @@ class Source:
     data: dict
 
 
-# Idioms every ISA must give, with the placeholders each may use.
-REQUIRED_IDIOMS = {
+# Idioms with the placeholders each may use (a closed set per idiom).
+IDIOM_PLACEHOLDERS = {
+    "store": {"reg", "offset"},
+    "load": {"reg", "offset"},
     "move": {"src", "dst"},
     "load_const": {"reg", "value"},
     "call": {"symbol"},
     "tail_jump": {"symbol"},
     "jump_register": {"reg"},
     "return": set(),
+    "return_pop": {"bytes"},
     "stack_alloc": {"bytes"},
     "stack_free": {"bytes"},
 }
-CLASS_IDIOMS = {"store": {"reg", "offset"}, "load": {"reg", "offset"}}
-OPTIONAL_IDIOMS = {"return_pop": {"bytes"}}
+# Idioms that address the stack: each must name the stack pointer, and never the program counter.
+STACK_IDIOMS = ("stack_alloc", "stack_free", "store", "load")
+
+
+# ---- placeholder text ------------------------------------------------------------
+# Idioms and format directives hold `{name}` placeholders. They are substituted
+# here, never by str.format: no format specs, conversions, attribute access or
+# nesting, and a brace anywhere else is an error.
+
+_PLACEHOLDER = re.compile(r"\{(" + IDENT + r")\}")
+
+
+class TemplateTextError(ValueError):
+    pass
+
+
+def parse_placeholders(text: str) -> list[str | tuple[str]]:
+    """Literal strings and (name,) placeholders; TemplateTextError on any other brace."""
+    parts: list[str | tuple[str]] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(text):
+        parts.append(text[pos:m.start()])
+        parts.append((m.group(1),))
+        pos = m.end()
+    parts.append(text[pos:])
+    for p in parts:
+        if isinstance(p, str) and ("{" in p or "}" in p):
+            brace = "{" if "{" in p else "}"
+            raise TemplateTextError(f"a {brace!r} that is not part of a {{name}} placeholder "
+                                    "(no format specs, conversions, nesting or escaped braces)")
+    return [p for p in parts if p != ""]
+
+
+def placeholders(text: str) -> set[str]:
+    return {p[0] for p in parse_placeholders(text) if isinstance(p, tuple)}
+
+
+def substitute(text: str, values: dict) -> str:
+    """Replace each {name} with str(values[name]); KeyError for a name not given."""
+    return "".join(p if isinstance(p, str) else str(values[p[0]]) for p in parse_placeholders(text))
+
+
+def _literal(text: str) -> str:
+    return "".join(p for p in parse_placeholders(text) if isinstance(p, str))
+
+
+# What ends or splits an assembler statement, whatever the ISA: the .S files
+# go through the C preprocessor first.
+PREPROCESSOR_BREAKS = {"//": "starts a C++ comment (the .S file is preprocessed)",
+                       "/*": "starts a C comment (the .S file is preprocessed)",
+                       "*/": "ends a C comment (the .S file is preprocessed)",
+                       "\\": "is a line continuation or escape",
+                       "'": "starts a character constant"}
+MNEMONIC = re.compile(r"[A-Za-z][A-Za-z0-9_.]*( |$)")
+DIRECTIVE = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*( |$)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Asm:
+    """An ISA's assembler syntax facts: what starts a comment, what separates statements."""
+
+    isa: str
+    comment: tuple[str, ...]
+    separator: tuple[str, ...]
+
+    def breaks(self) -> dict[str, str]:
+        out = dict(PREPROCESSOR_BREAKS)
+        for c in self.comment:
+            out.setdefault(c, f"starts a comment in {self.isa} assembly (spec/isa/{self.isa}.toml asm.comment)")
+        for s in self.separator:
+            out.setdefault(s, f"separates statements in {self.isa} assembly (spec/isa/{self.isa}.toml asm.separator)")
+        return out
+
+
+def asm_text_problem(text: str, allowed: set[str], asm: Asm | None, directive: bool) -> str | None:
+    """Why text cannot be one assembler statement (instruction or directive), or None."""
+    try:
+        used = placeholders(text)
+    except TemplateTextError as e:
+        return f"{text!r}: {e}"
+    unknown = used - allowed
+    if unknown:
+        may = ", ".join("{%s}" % a for a in sorted(allowed)) or "none"
+        return f"{'directive' if directive else 'idiom'} {text!r} uses {{{sorted(unknown)[0]}}}; it may use only {may}"
+    lit = _literal(text)
+    if directive:
+        if not DIRECTIVE.match(text):
+            return f"{text!r} is not one assembler directive (.name operands...)"
+        if "#" in lit:
+            return f"{text!r}: '#' is a preprocessor operator in the macro this directive is part of"
+        if lit.count('"') % 2:
+            return f"{text!r}: unbalanced double quote"
+    elif not MNEMONIC.match(text):
+        return f"{text!r} does not start with an instruction mnemonic"
+    elif '"' in lit:
+        return f"{text!r}: a double quote has no place in an instruction"
+    for s, why in (asm.breaks() if asm else PREPROCESSOR_BREAKS).items():
+        if s in lit:
+            return f"{text!r} contains {s!r}, which {why}: an idiom is exactly one statement"
+    return None
 
 
 class Loader:
@@ -63,8 +179,9 @@ class Loader:
     def __init__(self, root: Path):
         self.root = root
         self.errors: list[SpecError] = []
-        self._cache: dict[Path, Source | None] = {}
+        self._cache: dict[str, Source | None] = {}
         self._loaded: dict[tuple, object] = {}
+        self._reserved: dict[str, set[str]] | None = None
 
     def once(self, key: tuple, load):
         """Load an ISA, OS or format once; later targets get the same result, failure included."""
@@ -76,44 +193,100 @@ class Loader:
         rel = src.rel if isinstance(src, Source) else src
         self.errors.append(SpecError(rel, key, reason))
 
-    def read(self, rel: str, referrer: Source | None, key: str, what: str) -> Source | None:
+    def read(self, kind: str, name: str, referrer: Source | None, key: str, what: str) -> Source | None:
+        """spec/<kind>/<name>.toml, parsed and checked against its schema (None on any problem)."""
+        if not NAME.fullmatch(name):
+            # Never reached with a name from a file (the schema checks those first); a
+            # name from elsewhere is refused before it becomes a path.
+            self.error(referrer or f"spec/{kind}", key, f"{name!r} is not a valid {what} name ({NAME_RULE})")
+            return None
+        rel = f"spec/{kind}/{name}.toml"
+        if rel in self._cache:
+            return self._cache[rel]
+        self._cache[rel] = src = self._read(rel, kind, referrer, key, what)
+        return src
+
+    def _read(self, rel, kind, referrer, key, what) -> Source | None:
         path = self.root / rel
-        if path in self._cache:
-            return self._cache[path]
-        src = None
-        if not path.is_file():
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
             if referrer is not None:
                 self.error(referrer, key, f"unknown {what}: there is no {rel}")
             else:
-                self.error(rel, key, f"no such spec file")
-        else:
+                self.error(rel, key, "no such spec file")
+            return None
+        except OSError as e:
+            self.error(rel, "(file)", f"cannot read: {e.strerror}")
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            self.error(rel, "(file)", "not a regular file")
+            return None
+        if st.st_size > MAX_FILE_BYTES:
+            self.error(rel, "(file)", f"{st.st_size} bytes; a spec file is at most {MAX_FILE_BYTES}")
+            return None
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_FILE_BYTES + 1)
+        except OSError as e:
+            self.error(rel, "(file)", f"cannot read: {e.strerror}")
+            return None
+        try:
+            text = raw.decode("utf-8")
+            data = tomllib.loads(text)
+            if _depth(data) > MAX_DEPTH:
+                raise RecursionError
+        except UnicodeDecodeError as e:
+            self.error(rel, "(file)", f"not UTF-8 text: byte {e.object[e.start]:#04x} at offset {e.start}")
+            return None
+        except tomllib.TOMLDecodeError as e:
+            self.error(rel, "(file)", f"not valid TOML: {e}")
+            return None
+        except RecursionError:
+            # Deep nesting exhausts tomllib's recursion at a depth that depends
+            # on the caller's stack; refuse it the same way at any depth.
+            self.error(rel, "(file)", f"values nested more than {MAX_DEPTH} deep; a spec needs a few levels")
+            return None
+        ok = schema.check(schema.SCHEMAS[kind], data, "", lambda k, r: self.error(rel, k, r))
+        return Source(rel, data) if ok else None
+
+    def target_names(self) -> list[str]:
+        """The targets spec/target/ defines; a file whose name is not a valid target name is an error."""
+        d = self.root / "spec" / "target"
+        try:
+            entries = sorted(os.listdir(d))
+        except OSError as e:
+            self.error("spec/target", "(directory)", f"cannot list: {e.strerror}")
+            return []
+        names = []
+        for f in entries:
+            if not f.endswith(".toml"):
+                continue
+            n = f[:-len(".toml")]
+            if not NAME.fullmatch(n):
+                self.error("spec/target/" + f, "(file)", f"target name {n!r} is not valid ({NAME_RULE}): "
+                           "it names the directory out/<target>/; rename or remove the file")
+                continue
+            names.append(n)
+        if not names and not self.errors:
+            self.error("spec/target", "(directory)", "no target specs (*.toml): refusing to generate an empty out/")
+        return names
+
+    def reserved_names(self) -> dict[str, set[str]]:
+        """Names the templates generate themselves: trampgen_<name> symbols and TRAMPGEN_KIND_<name> macros.
+
+        Read from templates/ so the list cannot go stale; an entry or kind may not take one."""
+        if self._reserved is None:
+            syms, kinds = set(), set()
             try:
-                with path.open("rb") as f:
-                    data = tomllib.load(f)
-                if _depth(data) > MAX_DEPTH:
-                    raise RecursionError
-                src = Source(rel, data)
-            except tomllib.TOMLDecodeError as e:
-                self.error(rel, "(file)", f"not valid TOML: {e}")
-            except UnicodeDecodeError as e:
-                # tomllib decodes before it parses: a binary file fails here.
-                self.error(rel, "(file)", f"not UTF-8 text: byte {e.object[e.start]:#04x} at offset {e.start}")
-            except RecursionError:
-                # Deep nesting exhausts tomllib's recursion at a depth that depends
-                # on the caller's stack; refuse it the same way at any depth.
-                self.error(rel, "(file)", f"values nested more than {MAX_DEPTH} deep; a spec needs a few levels")
-        self._cache[path] = src
-        return src
-
-
-MAX_DEPTH = 32
-# No size, offset, alignment or kind value comes near 2 GiB; a larger (or
-# negative) number is a typo, and would not fit the immediates and C ints it
-# becomes.
-MAX_INT = 2**31 - 1
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# A C member designator, as offsetof takes it: a.b[REG_X + 1].c
-FIELD = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[[\w +*-]+\])*")
+                for p in sorted((self.root / "templates").glob("*.j2")):
+                    text = p.read_text(encoding="utf-8")
+                    syms |= set(re.findall(r"\btrampgen_(\w+)", text))
+                    kinds |= set(re.findall(r"\bTRAMPGEN_KIND_(\w+)", text))
+            except (OSError, UnicodeDecodeError):
+                pass   # rendering reports the unreadable template
+            self._reserved = {"symbol": syms, "kind": kinds}
+        return self._reserved
 
 
 def _depth(node) -> int:
@@ -129,45 +302,11 @@ def _depth(node) -> int:
     return deepest
 
 
-def _get(ld: Loader, src: Source, dotted: str, kind, default=dataclasses.MISSING, of=None):
-    """Fetch a dotted key from a spec file, checking its type (and a list's items' type: of)."""
-    node = src.data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            if default is dataclasses.MISSING:
-                ld.error(src, dotted, "missing")
-            return None if default is dataclasses.MISSING else default
-        node = node[part]
-    if kind is int and isinstance(node, bool):
-        ld.error(src, dotted, f"must be an integer, not {node!r}")
-        return None
-    if not isinstance(node, kind):
-        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        ld.error(src, dotted, f"must be a {names}, not {type(node).__name__}")
-        return None
-    if kind is int and not 0 <= node <= MAX_INT:
-        ld.error(src, dotted, f"{node} is out of range (0 to {MAX_INT})")
-        return None
-    if kind is str and not node.isprintable():
-        ld.error(src, dotted, f"{node!r} must be one line of printable text")
-        return None
-    for i, item in enumerate(node if of is not None else []):
-        if not isinstance(item, of) or (of is str and not item.isprintable()):
-            ld.error(src, f"{dotted}[{i}]", f"must be a {of.__name__} (one line of text), not {item!r}"[:200])
-            return None
-    return node
-
-
-def _check_placeholders(ld: Loader, src: Source, key: str, text: str, allowed: set[str]) -> None:
-    try:
-        used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-    except ValueError as e:
-        ld.error(src, key, f"malformed idiom {text!r}: {e}")
-        return
-    unknown = used - allowed
-    if unknown:
-        ld.error(src, key, f"idiom {text!r} uses {{{sorted(unknown)[0]}}}; it may use only "
-                 + ", ".join("{%s}" % a for a in sorted(allowed)))
+def _near(name: str, choices) -> str:
+    """A 'did you mean' for a misspelt or mis-cased name ('' when nothing is close)."""
+    by_case = [c for c in choices if c.lower() == name.lower()]
+    near = by_case or difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
+    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 @dataclasses.dataclass
@@ -184,9 +323,15 @@ class Isa:
     function_alignment_log2: int
     file_directives: list[str]
     function_directives: list[str]
+    load_const_max: int              # largest kind value load_const can load (measured per ISA)
+    asm: Asm
     reg_class: dict[str, str]        # register name -> class ("int", "vector")
     reg_width: dict[str, int]        # register name -> bits
     idioms: dict[str, str]           # "store.int", "move", ...
+
+    @property
+    def statement_separator(self) -> str:
+        return self.asm.separator[0]
 
 
 @dataclasses.dataclass
@@ -257,230 +402,249 @@ class Target:
 
 
 def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
-    src = ld.read(f"spec/isa/{name}.toml", referrer, "isa", "ISA")
+    src = ld.read("isa", name, referrer, "isa", "ISA")
     if src is None:
         return None
     n = len(ld.errors)
+    err = lambda key, reason: ld.error(src, key, reason)
+    d = src.data
+    i = d["isa"]
+    if i["name"] != name:
+        err("isa.name", f"is {i['name']!r} but the file is {name}.toml")
+    if i["word_bytes"] not in (4, 8):
+        err("isa.word_bytes", f"{i['word_bytes']} is not 4 or 8")
+    if i["function_alignment_log2"] > 12:
+        err("isa.function_alignment_log2", f"{i['function_alignment_log2']} aligns each "
+            "function to more than a 4 KiB page")
+    if not 0 <= i.get("code_address_tag", 0) <= 3:
+        err("isa.code_address_tag", f"{i['code_address_tag']} is not a mask of the low two address bits")
+
+    # Registers: unique names, unique even ignoring case (CTX_<REG> macros are upper-cased).
     reg_class: dict[str, str] = {}
     reg_width: dict[str, int] = {}
-    classes = _get(ld, src, "registers", dict) or {}
-    for cls, body in classes.items():
-        if not isinstance(body, dict):
-            ld.error(src, f"registers.{cls}", "must be a table with width and names")
-            continue
-        width = _get(ld, src, f"registers.{cls}.width", int)
-        if width is not None and (width == 0 or width % 8):
-            ld.error(src, f"registers.{cls}.width", f"{width} is not a whole number of bytes")
-        names = _get(ld, src, f"registers.{cls}.names", list, of=str) or []
-        for r in names:
-            if not IDENTIFIER.fullmatch(r):
+    folded: dict[str, str] = {}
+    for cls, body in d["registers"].items():
+        width = body["width"]
+        if width == 0 or width % 8:
+            err(f"registers.{cls}.width", f"{width} is not a whole number of bytes")
+        for r in body["names"]:
+            if not re.fullmatch(IDENT, r):
                 # Names become C macro names (CTX_<REG>) and assembler operands.
-                ld.error(src, f"registers.{cls}.names", f"register name {r!r} is not an identifier")
+                err(f"registers.{cls}.names", f"register name {r!r} is not an identifier")
+                continue
             if r in reg_class:
-                ld.error(src, f"registers.{cls}.names", f"register {r} is listed twice")
+                err(f"registers.{cls}.names", f"register {r} is listed twice")
+                continue
+            if r.lower() in folded:
+                err(f"registers.{cls}.names", f"register {r} is {folded[r.lower()]} spelt another way "
+                    "(register names must differ in more than case)")
+                continue
+            folded[r.lower()] = r
             reg_class[r] = cls
-            reg_width[r] = width or 0
+            reg_width[r] = width
+
+    def register(key: str, reg: str | None) -> None:
+        if reg is not None and reg not in reg_class:
+            err(key, f"unknown register {reg!r}: not in any registers.* list" + _near(reg, reg_class))
+
+    sp, pc, lr = i["stack_pointer"], i["program_counter"], i.get("link_register")
+    for key, reg in (("stack_pointer", sp), ("program_counter", pc), ("link_register", lr)):
+        register(f"isa.{key}", reg)
+    if len({sp, pc, lr} - {None}) != len([r for r in (sp, pc, lr) if r is not None]):
+        err("isa", "stack_pointer, program_counter and link_register must be three different registers")
+    pwc = i.get("pc_write_clears")
+    if pwc is not None:
+        register("isa.pc_write_clears.register", pwc["register"])
+        if not 0 < pwc["mask"] < 2**32:
+            err("isa.pc_write_clears.mask", f"{pwc['mask']} is not a non-zero 32-bit mask")
+    if i["call_pushes_return_address"] is False and lr is None:
+        err("isa.link_register", "missing: calls do not push a return address, so "
+            "the ISA must name the register that receives it")
+    if i["call_pushes_return_address"] and lr is not None:
+        err("isa.link_register", "an ISA whose calls push the return address has no link register")
+
+    # Assembler syntax: what the idioms may not contain.
+    a = d["asm"]
+    for key in ("comment", "separator"):
+        for k, s in enumerate(a[key]):
+            if not s or any(c.isspace() or c.isalnum() or c in "{}_" for c in s) or len(s) > 4:
+                err(f"asm.{key}[{k}]", f"{s!r} is not a comment or separator token (1-4 punctuation characters)")
+    asm = Asm(name, tuple(a["comment"]), tuple(a["separator"]))
+
     idioms: dict[str, str] = {}
-    raw = _get(ld, src, "idioms", dict) or {}
-    for key, val in raw.items():
+    for key, val in d["idioms"].items():
         if isinstance(val, dict):
             for cls, text in val.items():
+                if cls not in set(reg_class.values()):
+                    err(f"idioms.{key}.{cls}", f"unknown register class {cls!r}" + _near(cls, set(reg_class.values())))
                 idioms[f"{key}.{cls}"] = text
         else:
             idioms[key] = val
+    for key in ("store.int", "load.int"):
+        if "int" in reg_class.values() and key not in idioms:
+            err(f"idioms.{key}", "missing: the templates need this instruction")
+    if "int" not in reg_class.values():
+        err("registers.int", "missing: the templates need an int register class")
     for key, text in idioms.items():
-        base = key.split(".")[0]
-        allowed = {**REQUIRED_IDIOMS, **CLASS_IDIOMS, **OPTIONAL_IDIOMS}.get(base)
-        if allowed is None:
-            ld.error(src, f"idioms.{key}", "unknown idiom (known: "
-                     + ", ".join(sorted({*REQUIRED_IDIOMS, *CLASS_IDIOMS, *OPTIONAL_IDIOMS})) + ")")
+        problem = asm_text_problem(text, IDIOM_PLACEHOLDERS[key.split(".")[0]], asm, directive=False)
+        if problem:
+            err(f"idioms.{key}", problem)
             continue
-        if not isinstance(text, str):
-            ld.error(src, f"idioms.{key}", "must be a string")
-            continue
-        _check_placeholders(ld, src, f"idioms.{key}", text, allowed)
-    for key in REQUIRED_IDIOMS:
-        if key not in idioms:
-            ld.error(src, f"idioms.{key}", "missing: the templates need this instruction")
-    word = _get(ld, src, "isa.word_bytes", int)
-    if word is not None and word not in (4, 8):
-        ld.error(src, "isa.word_bytes", f"{word} is not 4 or 8")
+        if key.split(".")[0] in STACK_IDIOMS:
+            # SP and PC swapped (or misnamed) shows here, independently of the names:
+            # every idiom that addresses the stack names the stack pointer as an operand.
+            tokens = set(re.findall(IDENT, _literal(text)))
+            if sp not in tokens:
+                err(f"idioms.{key}", f"{text!r} does not name the stack pointer {sp} (isa.stack_pointer)"
+                    + (f"; it names {pc}: are stack_pointer and program_counter swapped?" if pc in tokens else ""))
+            elif pc in tokens:
+                err(f"idioms.{key}", f"{text!r} names the program counter {pc} (isa.program_counter); "
+                    "a stack access has no use for it")
+    for key in ("file_directives", "function_directives"):
+        for k, text in enumerate(i[key]):
+            problem = asm_text_problem(text, set(), asm, directive=True)
+            if problem:
+                err(f"isa.{key}[{k}]", problem)
+    if not 0 < i["load_const_max"]:
+        err("isa.load_const_max", "must be at least 1")
+
     isa = Isa(
         src=src,
-        name=_get(ld, src, "isa.name", str),
-        word_bytes=word,
-        stack_pointer=_get(ld, src, "isa.stack_pointer", str),
-        program_counter=_get(ld, src, "isa.program_counter", str),
-        link_register=_get(ld, src, "isa.link_register", str, None),
-        call_pushes_return_address=_get(ld, src, "isa.call_pushes_return_address", bool),
-        code_address_tag=_get(ld, src, "isa.code_address_tag", int, 0),
-        pc_write_clears=_get(ld, src, "isa.pc_write_clears", dict, None),
-        function_alignment_log2=_get(ld, src, "isa.function_alignment_log2", int),
-        file_directives=_get(ld, src, "isa.file_directives", list, of=str),
-        function_directives=_get(ld, src, "isa.function_directives", list, of=str),
+        name=i["name"],
+        word_bytes=i["word_bytes"],
+        stack_pointer=sp,
+        program_counter=pc,
+        link_register=lr,
+        call_pushes_return_address=i["call_pushes_return_address"],
+        code_address_tag=i.get("code_address_tag", 0),
+        pc_write_clears=pwc,
+        function_alignment_log2=i["function_alignment_log2"],
+        file_directives=i["file_directives"],
+        function_directives=i["function_directives"],
+        load_const_max=i["load_const_max"],
+        asm=asm,
         reg_class=reg_class,
         reg_width=reg_width,
         idioms=idioms,
     )
-    if (isa.function_alignment_log2 or 0) > 12:
-        ld.error(src, "isa.function_alignment_log2", f"{isa.function_alignment_log2} aligns each "
-                 "function to more than a 4 KiB page")
-    for key in ("stack_pointer", "program_counter", "link_register"):
-        reg = getattr(isa, key)
-        if reg is not None and reg not in reg_class:
-            ld.error(src, f"isa.{key}", f"unknown register {reg}: not in any registers.* list")
-    pwc = isa.pc_write_clears
-    if pwc is not None:
-        mask = pwc.get("mask")
-        if (set(pwc) != {"register", "mask"} or not isinstance(pwc["register"], str)
-                or not isinstance(mask, int) or isinstance(mask, bool) or not 0 <= mask < 2**64):
-            ld.error(src, "isa.pc_write_clears", "needs exactly register and an integer mask")
-        elif pwc["register"] not in reg_class:
-            ld.error(src, "isa.pc_write_clears.register", f"unknown register {pwc['register']}")
-    if isa.name is not None and isa.name != name:
-        ld.error(src, "isa.name", f"is {isa.name!r} but the file is {name}.toml")
-    if isa.call_pushes_return_address is False and isa.link_register is None:
-        ld.error(src, "isa.link_register", "missing: calls do not push a return address, so "
-                 "the ISA must name the register that receives it")
-    if isa.call_pushes_return_address and isa.link_register is not None:
-        ld.error(src, "isa.link_register", "an ISA whose calls push the return address has no "
-                 "link register")
     return isa if len(ld.errors) == n else None
 
 
 def load_format(ld: Loader, name: str, referrer: Source, key: str) -> Format | None:
-    src = ld.read(f"spec/format/{name}.toml", referrer, key, "object format")
+    src = ld.read("format", name, referrer, key, "object format")
     if src is None:
         return None
     n = len(ld.errors)
-    fmt = Format(
-        src=src,
-        name=_get(ld, src, "format.name", str),
-        detect=_get(ld, src, "format.detect", str),
-        function_begin=_get(ld, src, "format.function_begin", list, of=str),
-        function_end=_get(ld, src, "format.function_end", list, of=str),
-        file_end=_get(ld, src, "format.file_end", list, of=str),
-    )
-    for k in ("function_begin", "function_end"):
-        for i, text in enumerate(getattr(fmt, k) or []):
-            _check_placeholders(ld, src, f"format.{k}[{i}]", text, {"symbol"})
+    f = src.data["format"]
+    if f["name"] != name:
+        ld.error(src, "format.name", f"is {f['name']!r} but the file is {name}.toml")
+    fmt = Format(src=src, name=f["name"], detect=f["detect"], function_begin=f["function_begin"],
+                 function_end=f["function_end"], file_end=f["file_end"])
+    for k in ("function_begin", "function_end", "file_end"):
+        for j, text in enumerate(getattr(fmt, k)):
+            # The ISA's own comment and separator characters are checked per target.
+            problem = asm_text_problem(text, {"symbol"} if k != "file_end" else set(), None, directive=True)
+            if problem:
+                ld.error(src, f"format.{k}[{j}]", problem)
     return fmt if len(ld.errors) == n else None
 
 
 def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
-    src = ld.read(f"spec/os/{name}.toml", referrer, "os", "OS")
+    src = ld.read("os", name, referrer, "os", "OS")
     if src is None:
         return None
     n = len(ld.errors)
-    fmt_name = _get(ld, src, "os.format", str)
-    fmt = ld.once(("format", fmt_name), lambda: load_format(ld, fmt_name, src, "os.format")) if fmt_name else None
+    err = lambda key, reason: ld.error(src, key, reason)
+    d = src.data
+    o = d["os"]
+    if o["name"] != name:
+        err("os.name", f"is {o['name']!r} but the file is {name}.toml")
+    fmt = ld.once(("format", o["format"]), lambda: load_format(ld, o["format"], src, "os.format"))
     harness = []
-    for h in _get(ld, src, "os.harness_formats", list, of=str) or []:
-        if h == fmt_name:
-            ld.error(src, "os.harness_formats", f"{h} is already the OS's own format")
-        harness.append(ld.once(("format", h), lambda: load_format(ld, h, src, "os.harness_formats")))
+    for k, h in enumerate(o["harness_formats"]):
+        if h == o["format"] or h in o["harness_formats"][:k]:
+            err(f"os.harness_formats[{k}]", f"{h} is already the OS's own format or listed before")
+            continue
+        harness.append(ld.once(("format", h), lambda: load_format(ld, h, src, f"os.harness_formats[{k}]")))
+    reserved = ld.reserved_names()
     entries = []
-    seen_kinds: dict[int, str] = {}
-    for i, e in enumerate(_get(ld, src, "entry", list) or []):
-        key = f"entry[{i}]"
-        if not isinstance(e, dict) or not all(k in e for k in ("name", "kind", "value", "doc")):
-            ld.error(src, key, "each entry needs name, kind, value and doc")
-            continue
-        bad = [k for k in ("name", "kind") if not isinstance(e[k], str) or not IDENTIFIER.fullmatch(e[k])]
-        if bad:
-            # They become C and assembler names: trampgen_<name>, TRAMPGEN_KIND_<kind>.
-            ld.error(src, f"{key}.{bad[0]}", f"{e[bad[0]]!r} is not an identifier")
-            continue
-        if not isinstance(e["value"], int) or isinstance(e["value"], bool) or not 0 <= e["value"] <= MAX_INT:
-            ld.error(src, f"{key}.value", f"{e['value']!r} is not an integer from 0 to {MAX_INT}")
-            continue
-        if not isinstance(e["doc"], str) or not e["doc"].isprintable() or "*/" in e["doc"]:
-            ld.error(src, f"{key}.doc", "must be one line of text (it goes in a C comment)")
-            continue
-        if e["value"] in seen_kinds:
-            ld.error(src, f"{key}.value", f"kind value {e['value']} is already {seen_kinds[e['value']]}")
-        seen_kinds[e["value"]] = e["kind"]
+    seen: dict[str, dict] = {"name": {}, "kind": {}, "value": {}}
+    for k, e in enumerate(d["entry"]):
+        key = f"entry[{k}]"
+        for field in ("name", "kind", "value"):
+            if e[field] in seen[field]:
+                err(f"{key}.{field}", f"{e[field]!r} is already the {field} of entry[{seen[field][e[field]]}]")
+            seen[field].setdefault(e[field], k)
+        if e["name"] in reserved["symbol"]:
+            err(f"{key}.name", f"trampgen_{e['name']} is a name the templates generate themselves")
+        if e["kind"] in reserved["kind"]:
+            err(f"{key}.kind", f"TRAMPGEN_KIND_{e['kind']} is a macro the templates generate themselves")
+        if e["value"] > MAX_KIND:
+            err(f"{key}.value", f"{e['value']} is more than {MAX_KIND}: kinds index the runtime's "
+                "handler table (TRAMPGEN_KIND_LIMIT entries)")
         entries.append(Entry(e["name"], e["kind"], e["value"], e["doc"]))
-    if not entries:
-        ld.error(src, "entry", "missing: an OS needs at least one entry trampoline")
-    args = _get(ld, src, "handler.args", list) or []
-    for i, a in enumerate(args):
-        if not isinstance(a, dict) or set(a) != {"name", "type"}:
-            ld.error(src, f"handler.args[{i}]", "each argument needs exactly name and type")
-        elif not isinstance(a["name"], str) or not IDENTIFIER.fullmatch(a["name"]):
-            ld.error(src, f"handler.args[{i}].name", f"{a['name']!r} is not a C identifier")
-        elif not isinstance(a["type"], str) or not a["type"].isprintable():
-            ld.error(src, f"handler.args[{i}].type", "must be a C type, as one line of text")
+    names = [a["name"] for a in d["handler"]["args"]]
+    for k, a in enumerate(d["handler"]["args"]):
+        if a["name"] in names[:k]:
+            err(f"handler.args[{k}].name", f"{a['name']!r} is already the name of argument {names.index(a['name'])}")
+        elif a["name"] == "kind":
+            err(f"handler.args[{k}].name", "'kind' is the dispatcher's own last parameter")
+    if o["dispatcher"].startswith("trampgen_") and o["dispatcher"][len("trampgen_"):] in (
+            reserved["symbol"] | {e.name for e in entries}):
+        err("os.dispatcher", f"{o['dispatcher']} is a symbol the generated code defines itself")
+    c = d["context"]
     os_ = Os(
         src=src,
-        name=_get(ld, src, "os.name", str),
+        name=o["name"],
         format=fmt,
         harness_formats=harness,
-        dispatcher=_get(ld, src, "os.dispatcher", str),
-        handler_returns=_get(ld, src, "handler.returns", str),
-        handler_args=args,
+        dispatcher=o["dispatcher"],
+        handler_returns=d["handler"]["returns"],
+        handler_args=d["handler"]["args"],
         entries=entries,
-        context_type=_get(ld, src, "context.type", str),
-        context_headers=_get(ld, src, "context.headers", list, of=str),
-        context_defines=_get(ld, src, "context.defines", list, of=str),
-        context_detect=_get(ld, src, "context.detect", str),
+        context_type=c["type"],
+        context_headers=c["headers"],
+        context_defines=c["defines"],
+        context_detect=c["detect"],
     )
     ok = len(ld.errors) == n and fmt is not None and None not in harness
     return os_ if ok else None
 
 
 def load_target(ld: Loader, name: str) -> Target | None:
-    src = ld.read(f"spec/target/{name}.toml", None, "(file)", "target")
+    src = ld.read("target", name, None, "(file)", "target")
     if src is None:
         return None
     n = len(ld.errors)
-    isa_name = _get(ld, src, "isa", str)
-    os_name = _get(ld, src, "os", str)
-    isa = ld.once(("isa", isa_name), lambda: load_isa(ld, isa_name, src)) if isa_name else None
-    os_ = ld.once(("os", os_name), lambda: load_os(ld, os_name, src)) if os_name else None
+    d = src.data
+    isa_name, os_name = d["isa"], d["os"]
+    isa = ld.once(("isa", isa_name), lambda: load_isa(ld, isa_name, src))
+    os_ = ld.once(("os", os_name), lambda: load_os(ld, os_name, src))
     if isa is None or os_ is None or len(ld.errors) != n:
-        if isinstance(isa_name, str) and isinstance(os_name, str):
-            ld.error(src, "isa/os", f"unsupported combination {isa_name}/{os_name}: "
-                     "nothing is generated for this target until the errors above are fixed")
+        ld.error(src, "isa/os", f"unsupported combination {isa_name}/{os_name}: "
+                 "nothing is generated for this target until the errors above are fixed")
         return None
-    callee_saved = _get(ld, src, "abi.callee_saved", dict) or {}
-    for cls, regs in callee_saved.items():
-        if not isinstance(regs, list) or not all(isinstance(r, str) for r in regs):
-            ld.error(src, f"abi.callee_saved.{cls}", "must be a list of register names")
-    fields = {}
-    for reg, f in (_get(ld, src, "context.fields", dict) or {}).items():
-        if not isinstance(f, dict) or set(f) != {"field", "offset"}:
-            ld.error(src, f"context.fields.{reg}", "needs exactly field and offset")
-            continue
-        if not isinstance(f["field"], str) or not FIELD.fullmatch(f["field"]):
-            ld.error(src, f"context.fields.{reg}.field", f"{f['field']!r} is not a C member designator")
-            continue
-        if not isinstance(f["offset"], int) or isinstance(f["offset"], bool) or not 0 <= f["offset"] <= MAX_INT:
-            ld.error(src, f"context.fields.{reg}.offset", f"{f['offset']!r} is not an integer from 0 to {MAX_INT}")
-            continue
-        fields[reg] = ContextField(reg, f["field"], f["offset"])
+    abi, resume, ctx = d["abi"], d["resume"], d["context"]
     t = Target(
         src=src,
         name=name,
         isa=isa,
         os=os_,
-        int_args=_get(ld, src, "abi.int_args", list, of=str),
-        return_register=_get(ld, src, "abi.return", str),
-        callee_saved={k: v for k, v in callee_saved.items()},
-        reserved=_get(ld, src, "abi.reserved", dict),
-        stack_alignment=_get(ld, src, "abi.stack_alignment", int),
-        shadow_space=_get(ld, src, "abi.shadow_space", int),
-        red_zone=_get(ld, src, "abi.red_zone", int),
-        handler_callee_pops=_get(ld, src, "abi.handler_callee_pops", int),
-        c_attribute=_get(ld, src, "abi.c_attribute", str),
-        handler_c_attribute=_get(ld, src, "abi.handler_c_attribute", str),
-        scratch=_get(ld, src, "resume.scratch", list, of=str),
-        kind_register=_get(ld, src, "resume.kind_register", str),
-        context_size=_get(ld, src, "context.size", int),
-        context_fields=fields,
+        int_args=abi["int_args"],
+        return_register=abi["return"],
+        callee_saved=dict(abi["callee_saved"]),
+        reserved=dict(abi["reserved"]),
+        stack_alignment=abi["stack_alignment"],
+        shadow_space=abi["shadow_space"],
+        red_zone=abi["red_zone"],
+        handler_callee_pops=abi["handler_callee_pops"],
+        c_attribute=abi["c_attribute"],
+        handler_c_attribute=abi["handler_c_attribute"],
+        scratch=resume["scratch"],
+        kind_register=resume["kind_register"],
+        context_size=ctx["size"],
+        context_fields={r: ContextField(r, f["field"], f["offset"]) for r, f in ctx["fields"].items()},
     )
-    if len(ld.errors) != n:
-        return None
     validate_target(ld, t)
     return t if len(ld.errors) == n else None
 
@@ -497,7 +661,7 @@ def validate_target(ld: Loader, t: Target) -> None:
     def known(key: str, reg, cls: str | None = "int") -> bool:
         if not isinstance(reg, str) or reg not in isa.reg_class:
             err(key, f"unknown register {reg!r}: {isa.name} has no such register "
-                f"(spec/isa/{isa.name}.toml registers.*)")
+                f"(spec/isa/{isa.name}.toml registers.*)" + _near(str(reg), isa.reg_class))
             return False
         if cls is not None and isa.reg_class[reg] != cls:
             err(key, f"{reg} is a {isa.reg_class[reg]} register; this role needs a {cls} register")
@@ -514,7 +678,8 @@ def validate_target(ld: Loader, t: Target) -> None:
     saved_all: set[str] = set()
     for cls, regs in t.callee_saved.items():
         if cls not in set(isa.reg_class.values()):
-            err(f"abi.callee_saved.{cls}", f"unknown register class {cls!r}")
+            err(f"abi.callee_saved.{cls}", f"unknown register class {cls!r}"
+                + _near(cls, set(isa.reg_class.values())))
             continue
         if f"store.{cls}" not in isa.idioms or f"load.{cls}" not in isa.idioms:
             err(f"abi.callee_saved.{cls}", f"spec/isa/{isa.name}.toml has no idioms.store.{cls}/"
@@ -532,9 +697,8 @@ def validate_target(ld: Loader, t: Target) -> None:
             if r == t.return_register:
                 err(key, f"{r} is the return register; restoring it would lose the verdict")
             saved_all.add(r)
-    for r, why in (t.reserved or {}).items():
-        if known(f"abi.reserved.{r}", r, None) and not isinstance(why, str):
-            err(f"abi.reserved.{r}", "the value must be the reason, as a string")
+    for r in t.reserved:
+        known(f"abi.reserved.{r}", r, None)
     # Argument and return registers carry values across a call: never reserved,
     # and the callee's to clobber, so not callee-saved either.
     for i, r in enumerate(t.int_args):
@@ -638,21 +802,44 @@ def validate_target(ld: Loader, t: Target) -> None:
         if o2 < o1 + isa.reg_width[r1] // 8:
             err(f"context.fields.{r2}", f"offset {o2} overlaps the field of {r1} at offset {o1}")
 
+    # What the OS and format layers ask of this ISA.
+    for k, e in enumerate(t.os.entries):
+        if e.value > isa.load_const_max:
+            ld.error(t.os.src, f"entry[{k}].value", f"{e.value} does not fit {isa.name}'s load_const "
+                     f"immediate (at most {isa.load_const_max}, spec/isa/{isa.name}.toml "
+                     f"isa.load_const_max), which target {t.name} needs")
+    breaks = isa.asm.breaks()
+    for fmt in t.formats:
+        for k in ("function_begin", "function_end", "file_end"):
+            for j, text in enumerate(getattr(fmt, k)):
+                hit = next((s for s in breaks if s in _literal(text)), None)
+                if hit:
+                    ld.error(fmt.src, f"format.{k}[{j}]", f"{text!r} contains {hit!r}, which "
+                             f"{breaks[hit]}; target {t.name} assembles this format")
+
 
 def target_names(root: Path) -> list[str]:
-    return sorted(p.stem for p in (root / "spec" / "target").glob("*.toml"))
+    ld = Loader(root)
+    names = ld.target_names()
+    if ld.errors:
+        raise SpecErrors(ld.errors)
+    return names
 
 
 def load(root: Path, names: list[str] | None = None) -> list[Target]:
     """Load and validate the named targets (all when None); raise SpecErrors on any problem."""
     ld = Loader(root)
-    all_names = target_names(root)
+    all_names = ld.target_names()
     if names:
         for n in names:
-            if n not in all_names:
+            if not NAME.fullmatch(n):
+                ld.error("(command line)", "target", f"{n!r} is not a valid target name ({NAME_RULE})")
+            elif n not in all_names and not ld.errors:
                 ld.error(f"spec/target/{n}.toml", "(file)", "unknown target: no such spec file "
-                         f"(targets: {', '.join(all_names)})")
-    targets = [load_target(ld, n) for n in (names or all_names) if n in all_names]
+                         f"(targets: {', '.join(all_names)})" + _near(n, all_names))
+    if ld.errors:
+        raise SpecErrors(ld.errors)
+    targets = [load_target(ld, n) for n in (names or all_names)]
     if ld.errors:
         raise SpecErrors(ld.errors)
     return targets

@@ -169,7 +169,7 @@ class MalformedSpecTest(unittest.TestCase):
          "spec/isa/x86_64.toml: (file): values nested more than 32 deep"),
         ("a list where a register name belongs",
          "spec/target/linux-amd64.toml", 'int_args = ["rdi", "rsi"', 'int_args = [["rdi"], "rsi"',
-         "spec/target/linux-amd64.toml: abi.int_args[0]: must be a str"),
+         "spec/target/linux-amd64.toml: abi.int_args[0]: must be a register name, not an array"),
         ("zero-width register class",
          "spec/isa/thumb2.toml", "width = 32\n", "width = 0\n",
          "spec/isa/thumb2.toml: registers.int.width: 0 is not a whole number of bytes"),
@@ -190,7 +190,7 @@ class MalformedSpecTest(unittest.TestCase):
          "spec/target/linux-amd64.toml: context.fields.r9: offset 40 overlaps the field of r8"),
         ("newline in a key: still one line per problem",
          "spec/target/linux-amd64.toml", "fields.r9 = ", 'fields."r9\\n" = ',
-         "spec/target/linux-amd64.toml: context.fields.r9\\n: unknown register 'r9\\n'"),
+         "spec/target/linux-amd64.toml: context.fields.r9\\n: 'r9\\n' is not a register name"),
     ]
 
     def test_each_malformed_spec(self):

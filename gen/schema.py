@@ -1,0 +1,311 @@
+"""The spec file formats, declared once as data.
+
+Each file kind (isa, os, format, target) is a Table of keys; each key has a
+type (a Leaf, a List, a Map with free keys, or a nested Table) and is
+required or optional. `check` walks a parsed file against its declaration and
+reports every wrong type, missing key and unknown key (with the nearest valid
+key, as a misspelling usually has one). What a value means (a register that
+exists, a power of two) is checked later, in spec.py; what shape it has, only
+here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from typing import Callable
+
+# No size, offset, alignment or kind value comes near 2 GiB; a larger (or
+# negative) number is a typo, and would not fit the immediates and C ints it
+# becomes.
+MAX_INT = 2**31 - 1
+MAX_TEXT = 200          # characters in one text value (a doc line, an instruction)
+
+IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+# Names that become file and directory names (spec/<kind>/NAME.toml, out/NAME/)
+# or parts of them: lower-case ASCII, no leading dot or dash, bounded.
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+NAME_RULE = "[a-z0-9][a-z0-9_-]*, at most 64 characters"
+C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto if "
+    "inline int long register restrict return short signed sizeof static struct switch typedef "
+    "union unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic "
+    "_Imaginary _Noreturn _Static_assert _Thread_local asm typeof".split())
+# Keywords a type may be spelt with (a bare `int`, `void *`); any other keyword is refused.
+TYPE_KEYWORDS = frozenset("void char short int long float double signed unsigned _Bool".split())
+C_TYPE = re.compile(rf"(const )?({IDENT})( ?\*)*")
+# A C member designator, as offsetof takes it: a.b[REG_X + 1].c
+FIELD = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[[\w +*-]+\])*")
+# A preprocessor test as `#if` takes it: defined(X) && !defined(Y), nothing that starts a comment.
+PP_EXPR = re.compile(r"[A-Za-z0-9_()!&| ]+")
+HEADER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+/-]*\.h")
+# How C declares a calling convention: nothing, or one attribute.
+C_ATTRIBUTE = re.compile(rf"|__attribute__\(\({IDENT}\)\)")
+
+
+def describe(v) -> str:
+    return {bool: "a boolean", int: "an integer", str: "a string", list: "an array",
+            dict: "a table", float: "a float"}.get(type(v), f"a {type(v).__name__}")
+
+
+def short(v) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+@dataclasses.dataclass(frozen=True)
+class Leaf:
+    """A scalar: its Python type, how the error names it, and an optional check of the value."""
+
+    type: type
+    what: str
+    check: Callable[[object], str | None] | None = None   # returns a reason, or None if fine
+
+    def validate(self, v) -> str | None:
+        if isinstance(v, bool) != (self.type is bool) or not isinstance(v, self.type):
+            if self.type is int:
+                return f"{short(v)} is not an integer"
+            return f"must be {self.what}, not {describe(v)} {short(v)}"
+        if self.type is int and not 0 <= v <= MAX_INT:
+            return f"{v} is out of range (0 to {MAX_INT})"
+        if self.type is str:
+            if not v.isprintable():
+                return f"{short(v)} must be one line of printable text"
+            if len(v) > MAX_TEXT:
+                return f"{short(v)} is longer than {MAX_TEXT} characters"
+        return self.check(v) if self.check else None
+
+
+@dataclasses.dataclass(frozen=True)
+class List:
+    item: object
+    min_items: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Map:
+    """A table whose keys are data (register names, register classes); key_check vets each key."""
+
+    value: object
+    key_what: str
+    key_check: Callable[[str], bool] = lambda k: re.fullmatch(IDENT, k) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    type: object
+    required: bool = True
+    doc: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    keys: dict[str, Key]
+
+
+def _pattern(rx: re.Pattern, rule: str):
+    return lambda v: None if rx.fullmatch(v) else f"{short(v)} is not {rule}"
+
+
+def _ident(v: str) -> str | None:
+    if not re.fullmatch(IDENT, v):
+        return f"{short(v)} is not a C identifier"
+    if v in C_KEYWORDS:
+        return f"{v!r} is a C keyword"
+    return None
+
+
+def _c_type(v: str) -> str | None:
+    m = C_TYPE.fullmatch(v)
+    if not m:
+        return f"{short(v)} is not a C type of the form [const ]NAME[ *...]"
+    if m.group(2) in C_KEYWORDS and m.group(2) not in TYPE_KEYWORDS:
+        return f"{short(v)}: {m.group(2)!r} is a C keyword, not a type name"
+    return None
+
+
+def _doc(v: str) -> str | None:
+    # It goes in a C block comment and after `//` in the assembly.
+    if any(s in v for s in ("/*", "*/", "\\")):
+        return f"{short(v)}: a doc line may not contain /*, */ or a backslash"
+    return None
+
+
+STR = Leaf(str, "a string")
+INT = Leaf(int, "an integer")
+BOOL = Leaf(bool, "a boolean (true or false)")
+U64 = Leaf(int, "an integer")   # range checked where it is used (a 64-bit mask)
+SPEC_NAME = Leaf(str, "a name", _pattern(NAME, f"a valid name ({NAME_RULE})"))
+C_IDENT = Leaf(str, "a C identifier", _ident)
+CTYPE = Leaf(str, "a C type", _c_type)
+DOC = Leaf(str, "one line of text", _doc)
+REGISTER = Leaf(str, "a register name")    # which registers exist: spec.py
+TEXT = Leaf(str, "a string")               # instruction and directive text: spec.py (per-ISA rules)
+PP = Leaf(str, "a preprocessor expression", _pattern(PP_EXPR, "a preprocessor test like defined(NAME)"))
+HDR = Leaf(str, "a header name", _pattern(HEADER, "a header name like sys/ucontext.h"))
+ATTR = Leaf(str, "a C attribute", _pattern(C_ATTRIBUTE, 'empty or one __attribute__((NAME))'))
+DESIGNATOR = Leaf(str, "a C member designator", _pattern(FIELD, "a C member designator"))
+
+
+def req(t, doc=""):
+    return Key(t, True, doc)
+
+
+def opt(t, doc=""):
+    return Key(t, False, doc)
+
+
+ISA = Table({
+    "isa": req(Table({
+        "name": req(SPEC_NAME),
+        "word_bytes": req(INT),
+        "stack_pointer": req(REGISTER),
+        "program_counter": req(REGISTER),
+        "link_register": opt(REGISTER),
+        "call_pushes_return_address": req(BOOL),
+        "code_address_tag": opt(INT),
+        "pc_write_clears": opt(Table({"register": req(REGISTER), "mask": req(U64)})),
+        "function_alignment_log2": req(INT),
+        "file_directives": req(List(TEXT)),
+        "function_directives": req(List(TEXT)),
+        "load_const_max": req(INT),
+    })),
+    "asm": req(Table({
+        "comment": req(List(TEXT, 1)),
+        "separator": req(List(TEXT, 1)),
+    })),
+    "registers": req(Map(Table({"width": req(INT), "names": req(List(REGISTER, 1))}),
+                         "register class")),
+    "idioms": req(Table({
+        "store": req(Map(TEXT, "register class")),
+        "load": req(Map(TEXT, "register class")),
+        "move": req(TEXT),
+        "load_const": req(TEXT),
+        "call": req(TEXT),
+        "tail_jump": req(TEXT),
+        "jump_register": req(TEXT),
+        "return": req(TEXT),
+        "return_pop": opt(TEXT),
+        "stack_alloc": req(TEXT),
+        "stack_free": req(TEXT),
+    })),
+})
+
+OS = Table({
+    "os": req(Table({
+        "name": req(SPEC_NAME),
+        "format": req(SPEC_NAME),
+        "harness_formats": req(List(SPEC_NAME)),
+        "dispatcher": req(C_IDENT),
+    })),
+    "handler": req(Table({
+        "returns": req(CTYPE),
+        "args": req(List(Table({"name": req(C_IDENT), "type": req(CTYPE)}))),
+    })),
+    "entry": req(List(Table({
+        "name": req(C_IDENT),
+        "kind": req(C_IDENT),
+        "value": req(INT),
+        "doc": req(DOC),
+    }), 1)),
+    "context": req(Table({
+        "type": req(C_IDENT),
+        "headers": req(List(HDR)),
+        "defines": req(List(C_IDENT)),
+        "detect": req(PP),
+    })),
+})
+
+FORMAT = Table({
+    "format": req(Table({
+        "name": req(SPEC_NAME),
+        "detect": req(PP),
+        "function_begin": req(List(TEXT)),
+        "function_end": req(List(TEXT)),
+        "file_end": req(List(TEXT)),
+    })),
+})
+
+TARGET = Table({
+    "isa": req(SPEC_NAME),
+    "os": req(SPEC_NAME),
+    "abi": req(Table({
+        "int_args": req(List(REGISTER)),
+        "return": req(REGISTER),
+        "callee_saved": req(Map(List(REGISTER), "register class")),
+        "reserved": req(Map(Leaf(str, "the reason, as a string"), "register")),
+        "stack_alignment": req(INT),
+        "shadow_space": req(INT),
+        "red_zone": req(INT),
+        "handler_callee_pops": req(INT),
+        "c_attribute": req(ATTR),
+        "handler_c_attribute": req(ATTR),
+    })),
+    "resume": req(Table({
+        "scratch": req(List(REGISTER)),
+        "kind_register": req(REGISTER),
+    })),
+    "context": req(Table({
+        "size": req(INT),
+        "fields": req(Map(Table({"field": req(DESIGNATOR), "offset": req(INT)}), "register")),
+    })),
+})
+
+SCHEMAS = {"isa": ISA, "os": OS, "format": FORMAT, "target": TARGET}
+
+
+def check(schema, node, path: str, error: Callable[[str, str], None]) -> bool:
+    """Report every mismatch between node and schema through error(key, reason); True if none."""
+    ok = True
+
+    def err(key, reason):
+        nonlocal ok
+        ok = False
+        error(key or "(file)", reason)
+
+    def walk(s, v, key):
+        if isinstance(s, Key):
+            s = s.type
+        if isinstance(s, Leaf):
+            reason = s.validate(v)
+            if reason:
+                err(key, reason)
+        elif isinstance(s, List):
+            if not isinstance(v, list):
+                err(key, f"must be an array, not {describe(v)} {short(v)}")
+                return
+            if len(v) < s.min_items:
+                err(key, f"needs at least {s.min_items} item(s)")
+            for i, item in enumerate(v):
+                walk(s.item, item, f"{key}[{i}]")
+        elif isinstance(s, Map):
+            if not isinstance(v, dict):
+                err(key, f"must be a table, not {describe(v)} {short(v)}")
+                return
+            for k, item in v.items():
+                sub = f"{key}.{k}" if key else k
+                if not s.key_check(k):
+                    err(sub, f"{short(k)} is not a {s.key_what} name (an identifier)")
+                    continue
+                walk(s.value, item, sub)
+        elif isinstance(s, Table):
+            if not isinstance(v, dict):
+                err(key, f"must be a table, not {describe(v)} {short(v)}")
+                return
+            for k, item in v.items():
+                sub = f"{key}.{k}" if key else k
+                if k not in s.keys:
+                    near = difflib.get_close_matches(k, list(s.keys), n=1, cutoff=0.6)
+                    err(sub, "unknown key" + (f"; did you mean {near[0]!r}?" if near else
+                                              " (valid here: " + ", ".join(s.keys) + ")"))
+                    continue
+                walk(s.keys[k], item, sub)
+            for k, spec in s.keys.items():
+                if spec.required and k not in v:
+                    err(f"{key}.{k}" if key else k, "missing")
+        else:   # pragma: no cover - a declaration error
+            raise TypeError(s)
+
+    walk(schema, node, path)
+    return ok
