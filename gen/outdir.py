@@ -172,7 +172,8 @@ def recover(root: Path) -> None:
         _remove(old)
         _remove(root / STAGING)
     except OSError as e:
-        raise OutputError(f"{e.filename or STAGING}: cannot remove what an interrupted run left: {_why(e)}")
+        raise OutputError(f"{shown(root, e.filename or STAGING)}: cannot remove what an interrupted "
+                          f"run left: {_why(e)}")
 
 
 def _write_file(path: Path, data: bytes, mtime: int | None) -> None:

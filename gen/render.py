@@ -139,6 +139,11 @@ def write(root: Path, targets: list[Target], files: dict[str, str], all_targets:
             raise outdir.OutputError(f"{outdir.shown(root, e.filename)}: cannot read: "
                                      f"{e.strerror}; out/ is unchanged")
         outdir.refuse_odd(tree)
+        for t in targets:
+            rel = f"{outdir.OUT}/{t.name}"
+            if rel in tree.files:
+                raise outdir.OutputError(f"{rel}: is a regular file where the directory of target "
+                                         f"{t.name} belongs; trampgen never replaces it: remove it yourself")
         new = plan(tree, targets, files, all_targets)
         changed = [rel for rel in sorted(new) if tree.files.get(rel, (None,))[0] != new[rel][0]]
         changed += [rel + " (removed)" for rel in sorted(set(tree.files) - set(new))]

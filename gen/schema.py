@@ -255,6 +255,15 @@ TARGET = Table({
 SCHEMAS = {"isa": ISA, "os": OS, "format": FORMAT, "target": TARGET}
 
 
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def key_path(parent: str, k: str) -> str:
+    """A dotted key as TOML would spell it: a key that is not bare is quoted."""
+    part = k if BARE_KEY.fullmatch(k) else '"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{parent}.{part}" if parent else part
+
+
 def check(schema, node, path: str, error: Callable[[str, str], None]) -> bool:
     """Report every mismatch between node and schema through error(key, reason); True if none."""
     ok = True
@@ -284,7 +293,7 @@ def check(schema, node, path: str, error: Callable[[str, str], None]) -> bool:
                 err(key, f"must be a table, not {describe(v)} {short(v)}")
                 return
             for k, item in v.items():
-                sub = f"{key}.{k}" if key else k
+                sub = key_path(key, k)
                 if not s.key_check(k):
                     err(sub, f"{short(k)} is not a {s.key_what} name (an identifier)")
                     continue
@@ -294,7 +303,7 @@ def check(schema, node, path: str, error: Callable[[str, str], None]) -> bool:
                 err(key, f"must be a table, not {describe(v)} {short(v)}")
                 return
             for k, item in v.items():
-                sub = f"{key}.{k}" if key else k
+                sub = key_path(key, k)
                 if k not in s.keys:
                     near = difflib.get_close_matches(k, list(s.keys), n=1, cutoff=0.6)
                     err(sub, "unknown key" + (f"; did you mean {near[0]!r}?" if near else

@@ -182,6 +182,7 @@ class Loader:
         self._cache: dict[str, Source | None] = {}
         self._loaded: dict[tuple, object] = {}
         self._reserved: dict[str, set[str]] | None = None
+        self.format_reported: set[tuple] = set()
 
     def once(self, key: tuple, load):
         """Load an ISA, OS or format once; later targets get the same result, failure included."""
@@ -621,8 +622,7 @@ def load_target(ld: Loader, name: str) -> Target | None:
     isa = ld.once(("isa", isa_name), lambda: load_isa(ld, isa_name, src))
     os_ = ld.once(("os", os_name), lambda: load_os(ld, os_name, src))
     if isa is None or os_ is None or len(ld.errors) != n:
-        ld.error(src, "isa/os", f"unsupported combination {isa_name}/{os_name}: "
-                 "nothing is generated for this target until the errors above are fixed")
+        # The ISA's or OS's own errors say why; one line per problem, not per target too.
         return None
     abi, resume, ctx = d["abi"], d["resume"], d["context"]
     t = Target(
@@ -813,7 +813,8 @@ def validate_target(ld: Loader, t: Target) -> None:
         for k in ("function_begin", "function_end", "file_end"):
             for j, text in enumerate(getattr(fmt, k)):
                 hit = next((s for s in breaks if s in _literal(text)), None)
-                if hit:
+                if hit and (fmt.src.rel, k, j) not in ld.format_reported:
+                    ld.format_reported.add((fmt.src.rel, k, j))   # once, not once per target
                     ld.error(fmt.src, f"format.{k}[{j}]", f"{text!r} contains {hit!r}, which "
                              f"{breaks[hit]}; target {t.name} assembles this format")
 

@@ -23,6 +23,6 @@ if(TRAMPGEN_HOST_TARGET)
 endif()
 
 # Independent checks over every target, run from the host build.
-foreach(extra fuzz checker)
+foreach(extra fuzz checker reliability/gen)
   include("${CMAKE_SOURCE_DIR}/tests/${extra}/host.cmake" OPTIONAL)
 endforeach()

@@ -190,7 +190,7 @@ class MalformedSpecTest(unittest.TestCase):
          "spec/target/linux-amd64.toml: context.fields.r9: offset 40 overlaps the field of r8"),
         ("newline in a key: still one line per problem",
          "spec/target/linux-amd64.toml", "fields.r9 = ", 'fields."r9\\n" = ',
-         "spec/target/linux-amd64.toml: context.fields.r9\\n: 'r9\\n' is not a register name"),
+         "spec/target/linux-amd64.toml: context.fields.\"r9\\n\": 'r9\\n' is not a register name"),
     ]
 
     def test_each_malformed_spec(self):
@@ -245,6 +245,83 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertEqual(snapshot(tree.root / "out"), before)
         finally:
             tree.close()
+
+
+class ReplaceTest(unittest.TestCase):
+    """out/ is replaced all-or-nothing; the fallback swap and the recovery of a killed run."""
+
+    def setUp(self):
+        self.tree = Tree()
+        self.root = self.tree.root
+        sys.path.insert(0, str(self.root))
+        for m in [m for m in sys.modules if m == "gen" or m.startswith("gen.")]:
+            del sys.modules[m]
+        import gen.cli, gen.outdir
+        self.cli, self.outdir = gen.cli, gen.outdir
+        self.old = {k: v[0] for k, v in snapshot(self.root / "out").items()}
+        p = self.root / "templates" / "context.c.j2"
+        p.write_text(p.read_text() + "/* new */\n")
+
+    def tearDown(self):
+        sys.path.remove(str(self.root))
+        for m in [m for m in sys.modules if m == "gen" or m.startswith("gen.")]:
+            del sys.modules[m]
+        self.tree.close()
+
+    def generate(self, *args):
+        import contextlib, io
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = self.cli.main(["--root", str(self.root), "generate", *args])
+        return rc, out.getvalue(), err.getvalue()
+
+    def leftovers(self):
+        return sorted(p.name for p in self.root.iterdir() if p.name.startswith(".trampgen-"))
+
+    def test_fallback_two_renames(self):
+        # A kernel or filesystem without RENAME_EXCHANGE.
+        self.outdir._exchange = lambda a, b: False
+        rc, _, err = self.generate()
+        self.assertEqual(rc, 0, err)
+        new = {k: v[0] for k, v in snapshot(self.root / "out").items()}
+        self.assertEqual(new.keys(), self.old.keys())
+        self.assertNotEqual(new, self.old)
+        self.assertEqual(self.leftovers(), [])
+        self.assertEqual(self.generate("--check")[0], 0)
+
+    def test_killed_between_the_fallback_renames(self):
+        # out/ was renamed to OLD, the new tree is complete in STAGING, then kill -9:
+        # the next run puts the old set back first, then generates as usual.
+        os.rename(self.root / "out", self.root / self.outdir.OLD)
+        shutil.copytree(self.root / self.outdir.OLD, self.root / self.outdir.STAGING)
+        r = self.tree.run("generate", "--check")
+        self.assertEqual(r.returncode, 1)                     # reported, not repaired, by --check
+        self.assertEqual(self.leftovers(), [".trampgen-old", ".trampgen-staging"])
+        rc, _, err = self.generate()
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.leftovers(), [])
+        self.assertEqual(self.generate("--check")[0], 0)
+
+    def test_killed_after_the_swap(self):
+        # The old tree is in STAGING, out/ is new: the next run removes the leftover.
+        shutil.copytree(self.root / "out", self.root / self.outdir.STAGING)
+        (self.root / self.outdir.STAGING / "linux-arm" / "stray").write_text("x")
+        os.symlink("/", self.root / self.outdir.STAGING / "link")   # removed, never followed
+        rc, _, err = self.generate()
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.leftovers(), [])
+        self.assertTrue(os.path.isdir("/etc"))
+
+    def test_partial_generate_keeps_every_other_file_and_its_mtime(self):
+        before = snapshot(self.root / "out")
+        rc, out, err = self.generate("linux-arm")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.strip(), "trampgen: wrote out/linux-arm/context.c")
+        after = snapshot(self.root / "out")
+        for rel, v in before.items():
+            if rel != "linux-arm/context.c":
+                self.assertEqual(after[rel], v, rel)
+        self.assertNotEqual(after["linux-arm/context.c"][0], before["linux-arm/context.c"][0])
 
 
 if __name__ == "__main__":
