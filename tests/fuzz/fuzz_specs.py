@@ -345,11 +345,61 @@ def m_deep_raw(rng, text):
     return f"line {i + 1}: {key.decode()} nested deep", b"".join(lines)
 
 
+MAP_TABLES = {("registers",), ("idioms", "store"), ("idioms", "load"), ("abi", "callee_saved"),
+              ("abi", "reserved"), ("context", "fields")}
+TYPOS = [lambda k, r: k[:-1], lambda k, r: k + "s", lambda k, r: k.upper(),
+         lambda k, r: k[:r.randrange(len(k))] + k[r.randrange(len(k)) + 1:] if len(k) > 1 else k + "_",
+         lambda k, r: "x_" + k]
+
+
+@parsed
+def m_unknown_key(rng, data, ctx):
+    # A misspelt or invented key anywhere (issue 8, item 4): never silently ignored.
+    tables = [((), data)] + [(p, v) for p, v in nodes(data) if isinstance(v, dict) and v]
+    path, table = rng.choice(tables)
+    # In a table whose keys are data (register names, classes) a new key can be valid.
+    sure = "must-reject: " if tuple(p for p in path if not isinstance(p, int)) not in MAP_TABLES else ""
+    if rng.random() < 0.5:
+        key = rng.choice(list(table))
+        new = rng.choice(TYPOS)(key, rng)
+        if not new or new in table:
+            return None
+        rename_key(data, path + (key,), new)
+        return f"{sure}key {show(path + (key,))} misspelt as {new!r}"
+    new = rng.choice(["x", "comment", "extra", "name_", "docs"])
+    if new in table:
+        return None
+    table[new] = rng.choice([1, "x", True, [], {}])
+    return f"{sure}unknown key {new!r} added at {show(path) or '(top)'}"
+
+
+IDIOM_BREAKS = ["\n", "\r", ";", "//", "/*", "*/", "#", "@", "{offset:x}", "{reg!r}", "{", "}", "{{", "}}",
+                "{0}", "{}", "{bytes:99999999}", "{reg:{reg}}", "\\", "'", '"']
+
+
+@parsed
+def m_idiom_text(rng, data, ctx):
+    # Text that would end, split or reformat an instruction (issue 8, item 3). Whether a
+    # comment character breaks a statement depends on the ISA: those are not must-reject.
+    spots = [(p, v) for p, v in nodes(data) if isinstance(v, str) and p and p[0] == "idioms"]
+    if not spots:
+        return None
+    path, old = rng.choice(spots)
+    brk = rng.choice(IDIOM_BREAKS)
+    i = rng.randrange(len(old) + 1)
+    set_at(data, path, old[:i] + brk + old[i:])
+    sure = brk not in ("#", "@")
+    return f"{'must-reject: ' if sure else ''}{brk!r} inserted into {show(path)} at {i}"
+
+
 MUTATIONS = [  # (weight, mutation)
     (14, m_type), (10, m_drop), (10, m_rename_register), (10, m_two_roles), (14, m_number),
     (7, m_unicode), (3, m_deep), (7, m_duplicate_key), (6, m_truncate), (3, m_binary),
-    (2, m_empty), (10, m_bytes), (2, m_deep_raw),
+    (2, m_empty), (10, m_bytes), (2, m_deep_raw), (6, m_unknown_key), (6, m_idiom_text),
 ]
+# A spec file whose name is not a valid target name, beside the real ones (issue 8, item 2).
+HOSTILE_TARGET_NAMES = ["..", ".", ".hidden", "-x", "Linux", "a b", "a\nb", 'a"b', "a\\b", "x" * 65,
+                        "\u0430bc", "r\u00e4", "\ufeffbom", "a;b", "a$b", "_x"]
 
 
 # ---- the tree under test -------------------------------------------------------
@@ -438,8 +488,10 @@ class Worker:
             if r is not None and r[2] != self.originals[rel]:
                 return rel, fn.__name__[2:], *r
 
-    def judge(self, rel, rc, stdout, stderr) -> list[str]:
+    def judge(self, rel, rc, stdout, stderr, must_reject=False) -> list[str]:
         problems = []
+        if must_reject and rc == 0:
+            problems.append("exit 0: a spec that must be refused was accepted")
         now = read_out(self.root)
         if "Traceback" in stderr or "Traceback" in stdout:
             problems.append("a Python traceback")
@@ -493,10 +545,18 @@ class Worker:
     def case(self, i: int, via_subprocess: bool = False):
         rel, kind, what, ref, new = self.mutate(i)
         path = self.root / rel
+        extra = None
+        rng = random.Random(f"{self.seed}/{i}/name")
+        if rel.startswith("spec/target/") and rng.random() < 0.03:
+            # Instead: the unmutated file again, under a name that is not a target name.
+            name = rng.choice(HOSTILE_TARGET_NAMES)
+            kind, what, new = "target_name", f"must-reject: a copy named {name!r}.toml", self.originals[rel]
+            extra = self.root / "spec" / "target" / (name + ".toml")
+            extra.write_bytes(new)
         path.write_bytes(new)
         try:
             rc, stdout, stderr = run_inprocess(self.cli, self.argv)
-            problems = self.judge(rel, rc, stdout, stderr)
+            problems = self.judge(rel, rc, stdout, stderr, what.startswith("must-reject"))
             if via_subprocess:
                 sub = run_subprocess(self.root, self.argv)
                 restore_out(self.root, self.baseline, read_out(self.root))
@@ -505,6 +565,8 @@ class Worker:
                                     f"{sub[0]!r} vs {rc!r}; stderr {sub[2][:300]!r} vs {stderr[:300]!r}")
         finally:
             path.write_bytes(self.originals[rel])
+            if extra is not None:
+                extra.unlink()
         finding = None
         if problems:
             finding = dict(case=i, file=rel, mutation=f"{kind}: {what}", problems=problems,
