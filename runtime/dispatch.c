@@ -114,13 +114,6 @@ int trampgen_set_handler(int kind, trampgen_handler fn, void *user)
 
 /* ---- attach / detach --------------------------------------------------- */
 
-static uintptr_t frame_address(void)
-{
-	volatile char here;
-
-	return (uintptr_t)&here;
-}
-
 /* Whether the calling code runs inside a handler of this thread (called
    from a handler, below the dispatcher frame that called it). A mark left by
    a handler that never returned (siglongjmp) is stale: the caller's frame is
@@ -128,7 +121,7 @@ static uintptr_t frame_address(void)
 static int inside_handler(struct trampgen_thread *th)
 {
 	uintptr_t mark = __atomic_load_n(&th->handler_frame, __ATOMIC_RELAXED);
-	uintptr_t here = frame_address();
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);   /* below any handler frame */
 	uintptr_t low = __atomic_load_n(&th->handler_stack_low, __ATOMIC_RELAXED);
 	uintptr_t high = __atomic_load_n(&th->handler_stack_high, __ATOMIC_RELAXED);
 
@@ -259,7 +252,7 @@ uintptr_t trampgen_system_stack_top(void)
 
 /* ---- the fault path ------------------------------------------------------ */
 
-__attribute__((noinline)) trampgen_verdict trampgen_dispatch(trampgen_fault *f)
+trampgen_verdict trampgen_dispatch(trampgen_fault *f)
 {
 	struct trampgen_thread *th;
 	trampgen_handler fn;
@@ -281,7 +274,9 @@ __attribute__((noinline)) trampgen_verdict trampgen_dispatch(trampgen_fault *f)
 	 * A fault from anywhere else (above the mark, or on another stack)
 	 * means the mark is stale.
 	 */
-	here = frame_address();
+	/* The top of this frame: every frame of the handler lies below it,
+	   and the SP a fault interrupted lies above it. */
+	here = (uintptr_t)__builtin_frame_address(0);
 	mark = __atomic_load_n(&th->handler_frame, __ATOMIC_RELAXED);
 	if (mark != 0) {
 		sp = trampgen_context_sp(f->context);
