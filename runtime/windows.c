@@ -192,19 +192,9 @@ int trampgen_check_handlers(int *lost, int max)
 static volatile LONG tls_index = (LONG)TLS_OUT_OF_INDEXES;
 
 static void NTAPI on_thread_event(PVOID module, DWORD reason, PVOID reserved);
-#if defined(_MSC_VER)
-#pragma section(".CRT$XLB", long, read)
-#ifdef _WIN64
-#pragma comment(linker, "/INCLUDE:_tls_used")
-#else
-#pragma comment(linker, "/INCLUDE:__tls_used")
-#endif
-__declspec(allocate(".CRT$XLB")) const PIMAGE_TLS_CALLBACK trampgen_tls_callback = on_thread_event;
-#else
 /* mingw-w64's CRT (tlssup.c) brackets .CRT$XL? with __xl_a/__xl_z and
-   points the TLS directory at them. */
+   points the TLS directory at them; clang's mingw targets use the same CRT. */
 __attribute__((used, section(".CRT$XLB"))) const PIMAGE_TLS_CALLBACK trampgen_tls_callback = on_thread_event;
-#endif
 
 struct trampgen_thread *trampgen_os_thread(int create)
 {
