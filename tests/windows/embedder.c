@@ -5,6 +5,9 @@
  * EXCEPTION_CONTINUE_EXECUTION); one is declined and reaches the next
  * vectored handler with record and context byte for byte as Windows
  * delivered them; with the embedder's handler gone, trampgen sees nothing.
+ * A fault inside a trampgen handler ends the process with the exception's
+ * code after one line on stderr, in embedder mode as in installed mode
+ * (each in a child process whose stderr is a file read back here).
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -80,11 +83,101 @@ static int faulted_reading(volatile int *p)
 	return 1;
 }
 
-int main(void)
+/* ---- a fault inside a handler, in a child ---- */
+
+static trampgen_verdict fault_again(trampgen_fault *f, void *user)
+{
+	(void)f;
+	(void)user;
+	sink = read_at((volatile int *)8);
+	return TRAMPGEN_CONTINUE_SEARCH;
+}
+
+static LONG CALLBACK embedder_plain(EXCEPTION_POINTERS *ep)
+{
+	return trampgen_try_handle_exception(ep, TRAMPGEN_KIND_VEH) ? EXCEPTION_CONTINUE_EXECUTION
+	                                                             : EXCEPTION_CONTINUE_SEARCH;
+}
+
+static int child(const char *mode)
+{
+	SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+	if (strcmp(mode, "installed") == 0)
+		trampgen_install();
+	else
+		AddVectoredExceptionHandler(1, embedder_plain);
+	trampgen_attach(system_stack, sizeof system_stack);
+	trampgen_set_handler(TRAMPGEN_KIND_VEH, fault_again, NULL);
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+
+/* Runs `embedder child:<mode>` with stderr to a file; its exit code and
+   what it wrote there. */
+static int run_child(const char *mode, DWORD *code, char *err, DWORD size)
+{
+	char exe[MAX_PATH], cmd[2 * MAX_PATH], path[MAX_PATH], dir[MAX_PATH];
+	SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+	STARTUPINFOA si;
+	PROCESS_INFORMATION pi;
+	HANDLE file;
+	DWORD n = 0;
+
+	GetModuleFileNameA(NULL, exe, sizeof exe);
+	GetTempPathA(sizeof dir, dir);
+	GetTempFileNameA(dir, "tg", 0, path);
+	file = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
+	                   CREATE_ALWAYS, FILE_ATTRIBUTE_TEMPORARY, NULL);
+	if (file == INVALID_HANDLE_VALUE)
+		return -1;
+	memset(&si, 0, sizeof si);
+	si.cb = sizeof si;
+	si.dwFlags = STARTF_USESTDHANDLES;
+	si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+	si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+	si.hStdError = file;
+	snprintf(cmd, sizeof cmd, "\"%s\" child:%s", exe, mode);
+	if (!CreateProcessA(exe, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+		CloseHandle(file);
+		return -1;
+	}
+	if (WaitForSingleObject(pi.hProcess, 60000) != WAIT_OBJECT_0) {
+		TerminateProcess(pi.hProcess, 1);
+		printf("  child %s hung (terminated after 60 s)\n", mode);
+	}
+	GetExitCodeProcess(pi.hProcess, code);
+	CloseHandle(pi.hThread);
+	CloseHandle(pi.hProcess);
+	SetFilePointer(file, 0, NULL, FILE_BEGIN);
+	ReadFile(file, err, size - 1, &n, NULL);
+	err[n] = 0;
+	CloseHandle(file);
+	DeleteFileA(path);
+	return 0;
+}
+
+static void check_nested(const char *mode)
+{
+	char err[512];
+	DWORD code = 0;
+	const char *nl;
+
+	CHECK(run_child(mode, &code, err, sizeof err) == 0, "child %s did not start", mode);
+	printf("  child %s: exit code %#lx, stderr: %s", mode, (unsigned long)code, err);
+	nl = strchr(err, '\n');
+	CHECK(code == EXCEPTION_ACCESS_VIOLATION, "%s: exit code %#lx", mode, (unsigned long)code);
+	/* trampgen_nested_message's line, and nothing else */
+	CHECK(err[0] != 0 && err[0] != '\n' && nl != NULL && nl[1] == 0, "%s: stderr is not one line: \"%s\"",
+	      mode, err);
+}
+
+int main(int argc, char **argv)
 {
 	PVOID own, next;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc == 2 && strncmp(argv[1], "child:", 6) == 0)
+		return child(argv[1] + 6);
 	printf("embedder on %s\n", TRAMPGEN_TARGET);
 	next = AddVectoredExceptionHandler(0, next_handler);
 	own = AddVectoredExceptionHandler(1, embedder_handler);
@@ -127,5 +220,9 @@ int main(void)
 	      next_identical ? "identical" : "changed");
 	RemoveVectoredExceptionHandler(own);
 	RemoveVectoredExceptionHandler(next);
+
+	/* A fault inside a handler: one line, then the exception's end. */
+	check_nested("embedder");
+	check_nested("installed");
 	return finish("embedder");
 }
