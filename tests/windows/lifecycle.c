@@ -15,6 +15,7 @@
 #include "internal.h"   /* trampgen_os_thread: the one state per thread */
 
 #define EXITING_THREADS 64
+#define REATTACHES 100
 
 static void *jump_back[5];
 static volatile int sink;
@@ -168,6 +169,22 @@ int main(void)
 	base2 = (uintptr_t)query(top2 - 1).AllocationBase;
 	CHECK(top2 - base2 == (10000 + page - 1) / page * page + page, "mapping of %lu bytes for 10000",
 	      (unsigned long)(top2 - base2));
+
+	/* Many re-attaches: still one state, every replaced mapping freed,
+	   no state allocated per re-attach. */
+	before = heap_blocks(sizeof(struct trampgen_thread));
+	for (int i = 0; i < REATTACHES; i++) {
+		uintptr_t prev = trampgen_system_stack_top();
+
+		if (trampgen_attach(NULL, 0) != 0 || trampgen_os_thread(0) != th)
+			break;
+		freed += query(prev - 1).State == MEM_FREE;
+	}
+	after = heap_blocks(sizeof(struct trampgen_thread));
+	CHECK(freed == REATTACHES, "%d of %d re-attaches freed the system stack they replaced", freed, REATTACHES);
+	CHECK(after == before, "%ld states allocated by %d re-attaches", after - before, REATTACHES);
+	freed = 0;
+	top2 = trampgen_system_stack_top();
 
 	/* The fault path's state lookup keeps the last error. */
 	SetLastError(0x1234);
