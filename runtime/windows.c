@@ -292,10 +292,11 @@ void *trampgen_os_map_stack(size_t usable, size_t *map_size)
 	size_t total;
 	char *base;
 
-	if (usable == 0 || usable % page != 0 || usable > (size_t)-1 - page) {
+	if (usable == 0 || usable > (size_t)-1 - 2 * page) {
 		errno = EINVAL;
 		return NULL;
 	}
+	usable = (usable + page - 1) / page * page;   /* the caller rounds; be safe if not */
 	total = usable + page;
 	base = VirtualAlloc(NULL, total, MEM_RESERVE, PAGE_NOACCESS);
 	if (base == NULL) {
