@@ -65,6 +65,23 @@ int platform_run_threads(int n, void (*fn)(int index));
 void platform_set_last_error(unsigned long value);
 unsigned long platform_last_error(void);
 void platform_clobber_last_error(void);
+/* Run fn on a new thread whose stack reserves `reserve` bytes; wait for it.
+   0, or -1 if the thread could not be created. */
+int platform_run_small_stack(unsigned long reserve, void (*fn)(void));
+/* The calling thread's stack, [low, high). */
+void platform_stack_limits(uintptr_t *low, uintptr_t *high);
+/* The calling thread's stack guarantee (SetThreadStackGuarantee), bytes. */
+unsigned long platform_stack_guarantee(void);
+/* After a stack overflow: give the stack its guard page back (_resetstkoflw),
+   so that the next overflow is raised as one. 0, or -1. */
+int platform_rearm_stack_guard(void);
+/* From now on, copy every exception's CONTEXT and EXCEPTION_RECORD as the
+   OS delivers them, before trampgen's handler (a vectored handler first in
+   line); the next handler compares what it is given with that copy. */
+void platform_watch_untouched(void);
+/* For the last exception the next handler got: 1 when its context and
+   record were byte-identical to the OS's, 0 when not, -1 when none came. */
+int platform_untouched(void);
 #endif
 
 /* Why a scenario cannot be expressed on this platform, or NULL. */

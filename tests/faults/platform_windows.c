@@ -2,6 +2,7 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,42 @@ const char platform_name[] = "windows";
 
 static platform_next_fn next_fn;
 
+/* platform_watch_untouched: the OS's record and context, copied ahead of
+   trampgen, and the verdict of the next handler's comparison. */
+static volatile LONG watching;
+static CONTEXT watched_context;
+static EXCEPTION_RECORD watched_record;
+static volatile int untouched = -1;
+
+static LONG CALLBACK watch_handler(EXCEPTION_POINTERS *ep)
+{
+	if (watching) {
+		memcpy(&watched_context, ep->ContextRecord, sizeof watched_context);
+		memcpy(&watched_record, ep->ExceptionRecord, sizeof watched_record);
+	}
+	return EXCEPTION_CONTINUE_SEARCH;
+}
+
+void platform_watch_untouched(void)
+{
+	static PVOID registered;
+
+	if (registered == NULL)
+		registered = AddVectoredExceptionHandler(1, watch_handler);   /* ahead of trampgen's */
+	untouched = -1;
+	watching = 1;
+}
+
+int platform_untouched(void)
+{
+	return untouched;
+}
+
 static LONG CALLBACK next_handler(EXCEPTION_POINTERS *ep)
 {
+	if (watching)
+		untouched = memcmp(&watched_context, ep->ContextRecord, sizeof watched_context) == 0 &&
+		            memcmp(&watched_record, ep->ExceptionRecord, sizeof watched_record) == 0;
 	return next_fn && next_fn(ep->ContextRecord) ? EXCEPTION_CONTINUE_EXECUTION
 	                                             : EXCEPTION_CONTINUE_SEARCH;
 }
@@ -153,6 +188,49 @@ int platform_run_threads(int n, void (*fn)(int index))
 	for (int i = 0; i < started; i++)
 		CloseHandle(t[i]);
 	return rc;
+}
+
+struct small_stack_start {
+	void (*fn)(void);
+};
+
+static DWORD WINAPI small_stack_main(void *arg)
+{
+	((struct small_stack_start *)arg)->fn();
+	return 0;
+}
+
+int platform_run_small_stack(unsigned long reserve, void (*fn)(void))
+{
+	struct small_stack_start s = { fn };
+	HANDLE t = CreateThread(NULL, reserve, small_stack_main, &s, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+
+	if (t == NULL)
+		return -1;
+	WaitForSingleObject(t, INFINITE);
+	CloseHandle(t);
+	return 0;
+}
+
+void platform_stack_limits(uintptr_t *low, uintptr_t *high)
+{
+	ULONG_PTR lo, hi;
+
+	GetCurrentThreadStackLimits(&lo, &hi);
+	*low = lo;
+	*high = hi;
+}
+
+unsigned long platform_stack_guarantee(void)
+{
+	ULONG bytes = 0;   /* 0 asks, changes nothing */
+
+	return SetThreadStackGuarantee(&bytes) ? bytes : 0;
+}
+
+int platform_rearm_stack_guard(void)
+{
+	return _resetstkoflw() ? 0 : -1;
 }
 
 const char *platform_no_alternate_stack(void)

@@ -507,6 +507,23 @@ static int next_redirects(void *context)
 	return 1;
 }
 
+#ifdef _WIN32
+#define WIN_OVERFLOW_RESERVE (256 * 1024)
+static int win_recurse(volatile char *prev, int n);
+
+static void never_attached_fault(int index)
+{
+	(void)index;
+	faulted_reading((volatile int *)0);
+}
+
+static void never_attached_overflow(void)
+{
+	if (__builtin_setjmp(jump_back) == 0)
+		sink = win_recurse(NULL, 0);
+}
+#endif
+
 static int scenario_unattached(void)
 {
 	uintptr_t fn_lo = (uintptr_t)read_at & ~(uintptr_t)TRAMPGEN_CODE_ADDRESS_TAG;
@@ -523,6 +540,22 @@ static int scenario_unattached(void)
 	/* Untouched: the context still points into the faulting function. */
 	CHECK(seen.next_pc >= fn_lo && seen.next_pc < fn_lo + 64, "next handler saw pc %#lx, read_at at %#lx",
 	      (unsigned long)seen.next_pc, (unsigned long)fn_lo);
+#ifdef _WIN32
+	/* A thread that never attached: its fault, and its stack overflow,
+	   reach the next handler with record and context byte for byte as
+	   Windows delivered them. */
+	platform_watch_untouched();
+	CHECK(platform_run_threads(1, never_attached_fault) == 0, "no thread");
+	CHECK(seen.calls == 0, "trampgen handler ran %d times for a thread that never attached", seen.calls);
+	CHECK(seen.next_calls == 2, "next handler ran %d times", seen.next_calls);
+	CHECK(platform_untouched() == 1, "the fault reached the next handler changed (%d)", platform_untouched());
+	platform_watch_untouched();
+	CHECK(platform_run_small_stack(WIN_OVERFLOW_RESERVE, never_attached_overflow) == 0, "no thread");
+	CHECK(seen.calls == 0, "trampgen handler ran %d times for a thread that never attached", seen.calls);
+	CHECK(seen.next_calls == 3, "next handler ran %d times", seen.next_calls);
+	CHECK(platform_untouched() == 1, "the stack overflow reached the next handler changed (%d)",
+	      platform_untouched());
+#endif
 	return 0;
 }
 
@@ -921,6 +954,87 @@ static void *overflow_thread(void *arg)
 }
 #endif
 
+#ifdef _WIN32
+/*
+ * Windows: EXCEPTION_STACK_OVERFLOW is dispatched on the faulting thread's
+ * own stack, in the area SetThreadStackGuarantee reserved at attach. The
+ * handler sends execution to recovery() on another stack (the overflowed
+ * one has no room for a call), which jumps back above the recursion; the
+ * guard page is re-armed (_resetstkoflw) and the stack overflowed again.
+ */
+static char win_recovery_stack[16 * 1024] __attribute__((aligned(64)));
+static uintptr_t win_stack_low, win_stack_high;
+static unsigned long win_guarantee;
+static volatile int win_calls, win_class_ok, win_on_own_stack, win_in_guaranteed, win_rearm_failed;
+static volatile uintptr_t win_depth, win_fault_room;
+
+NOINLINE static int win_recurse(volatile char *prev, int n)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)n;
+	pad[1] = prev ? prev[0] : 0;
+	/* Not a tail call; bounded only so that the compiler accepts it. */
+	return n > (1 << 30) ? 0 : win_recurse(pad, n + 1) + pad[2];
+}
+
+static trampgen_verdict on_win_overflow(trampgen_fault *f, void *user)
+{
+	volatile char here;
+	uintptr_t h = (uintptr_t)&here, sp = trampgen_context_sp(f->context);
+
+	(void)user;
+	win_calls++;
+	win_class_ok += f->fault_class == TRAMPGEN_FAULT_STACK_OVERFLOW && f->code == 0xC00000FDu;
+	/* On the overflowed stack itself, below the faulting SP ... */
+	win_on_own_stack += h > win_stack_low && h < sp && sp < win_stack_high;
+	/* ... at the top of the guaranteed area (the overflow is raised as the
+	   guard page would enter it), so the whole area is the handler's,
+	   the first time too. */
+	win_fault_room = sp - win_stack_low;
+	win_in_guaranteed += win_fault_room >= win_guarantee && win_fault_room <= win_guarantee + 3 * 4096;
+	if (sp - h > win_depth)
+		win_depth = sp - h;
+	trampgen_context_set_sp(f->context, (uintptr_t)win_recovery_stack + sizeof win_recovery_stack);
+	trampgen_inject_call(f->context, (uintptr_t)recovery, INJECT_ARG);
+	return TRAMPGEN_CONTINUE_EXECUTION;
+}
+
+static void win_overflow_thread(void)
+{
+	platform_stack_limits(&win_stack_low, &win_stack_high);
+	attach();
+	win_guarantee = platform_stack_guarantee();
+	for (int round = 0; round < 2; round++) {
+		if (__builtin_setjmp(jump_back) == 0)
+			sink = win_recurse(NULL, 0);
+		if (platform_rearm_stack_guard() != 0)
+			win_rearm_failed++;
+	}
+	trampgen_detach();
+}
+
+static int win_stack_overflow(void)
+{
+	trampgen_set_handler(FAULT_KIND, on_win_overflow, NULL);
+	CHECK(platform_run_small_stack(WIN_OVERFLOW_RESERVE, win_overflow_thread) == 0, "no thread");
+	printf("  note: guarantee %lu bytes; faulting SP %lu bytes above the stack's end; "
+	       "the handler's frame %lu bytes below it\n",
+	       win_guarantee, (unsigned long)win_fault_room, (unsigned long)win_depth);
+	CHECK(win_guarantee >= 16 * 1024, "attach left a stack guarantee of %lu bytes", win_guarantee);
+	CHECK(win_calls == 2, "handler ran %d times for two overflows", win_calls);
+	CHECK(seen.recovered == 2, "recovered %d times", seen.recovered);
+	CHECK(seen.recovery_arg == INJECT_ARG, "recovery argument %#lx", (unsigned long)seen.recovery_arg);
+	CHECK(win_class_ok == 2, "EXCEPTION_STACK_OVERFLOW as TRAMPGEN_FAULT_STACK_OVERFLOW %d times", win_class_ok);
+	CHECK(win_on_own_stack == 2, "the handler ran on the overflowed stack %d times", win_on_own_stack);
+	CHECK(win_in_guaranteed == 2, "faulting SP at the top of the guaranteed area %d times", win_in_guaranteed);
+	CHECK(win_depth < win_guarantee, "the handler needed %lu bytes, more than the guarantee",
+	      (unsigned long)win_depth);
+	CHECK(win_rearm_failed == 0, "re-arming the guard page failed %d times", win_rearm_failed);
+	return 0;
+}
+#endif
+
 static int scenario_stack_overflow(void)
 {
 #ifdef REAL_SIGNALS
@@ -948,6 +1062,8 @@ static int scenario_stack_overflow(void)
 		intact &= alt_area[i] == CANARY_BYTE && alt_area[CANARY + ALT_SIZE + i] == CANARY_BYTE;
 	CHECK(intact, "a canary zone around the alternate stack was written");
 	return 0;
+#elif defined(_WIN32)
+	return win_stack_overflow();
 #else
 	printf("not applicable on %s: %s\n", platform_name, platform_no_alternate_stack());
 	return NOT_APPLICABLE;
