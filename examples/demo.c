@@ -18,7 +18,6 @@
 
 #include "trampgen.h"
 
-static char system_stack[64 * 1024] __attribute__((aligned(64)));
 static void *jump_back[5];
 static volatile int *page;
 static int handled, recovered;
@@ -63,7 +62,7 @@ static trampgen_verdict on_fault(trampgen_fault *f, void *user)
 int main(void)
 {
 	printf("demo: trampgen %s, handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP\n", TRAMPGEN_TARGET);
-	if (trampgen_attach(system_stack, sizeof system_stack) != 0 || trampgen_install() != 0) {
+	if (trampgen_attach(NULL, 0) != 0 || trampgen_install() != 0) {
 		perror("demo: trampgen");
 		return 1;
 	}

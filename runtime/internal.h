@@ -19,6 +19,12 @@ struct trampgen_thread {
 	   fault outside that span means the handler was left without returning
 	   (siglongjmp), and the mark is stale. 0 when no handler runs. */
 	uintptr_t handler_frame;
+	/* The stack the backend's fault handlers run on when it is not the
+	   faulting one (POSIX: the thread's alternate signal stack), as
+	   [low, high); 0, 0 when the backend has none (Windows). It only
+	   sharpens the test of whether code runs inside a handler (detach,
+	   attach): code below the mark but off that stack is outside. */
+	uintptr_t handler_stack_low, handler_stack_high;
 	void *os;                     /* backend's own per-thread data */
 };
 

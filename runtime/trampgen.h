@@ -100,7 +100,16 @@ int trampgen_set_handler(int kind, trampgen_handler fn, void *user);
    idempotent and safe against each other on any threads, and against faults
    on other threads: a fault that arrives while trampgen is being removed
    still goes where it would have gone without trampgen. Not for use inside
-   a signal handler. Returns 0, or -1 with errno. */
+   a signal handler. Returns 0, or -1 with errno.
+   POSIX: a signal trampgen does not claim goes to the action that was
+   installed before trampgen_install, exactly as the kernel would have run
+   it (its sa_mask and, unless SA_NODEFER, its own signal blocked;
+   SA_SIGINFO or not; SA_RESETHAND: once, later ones meet SIG_DFL; SIG_IGN
+   ignores a sent signal and dies of a fault; SIG_DFL dies of the signal).
+   Only a fault the kernel raised (si_code > 0) reaches a trampgen handler;
+   a fault signal someone sent (kill, tgkill, sigqueue) always goes on.
+   trampgen_uninstall puts the previous action back only where trampgen's
+   entry still is: an action installed over trampgen since stays. */
 int trampgen_install(void);
 void trampgen_uninstall(void);
 
@@ -117,7 +126,9 @@ uintptr_t trampgen_system_stack_top(void);
  * said CONTINUE_SEARCH): the context is untouched; do what you would have
  * done. A fault inside a trampgen handler is a bug in that handler: it is
  * reported on stderr in one line and the process dies of it, as it does in
- * installed mode. Async-signal-safe.
+ * installed mode (POSIX: of the original signal, with its default action,
+ * inside trampgen_try_handle; no previous handler is asked).
+ * Async-signal-safe.
  */
 #if defined(_WIN32)
 /* From a vectored handler: exception_pointers is its EXCEPTION_POINTERS *,

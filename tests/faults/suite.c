@@ -559,6 +559,20 @@ static int child_nested_fault(void)
 	return 0;
 }
 
+#ifdef REAL_SIGNALS
+static void previous_exits(int signo)
+{
+	(void)signo;
+	_exit(42);
+}
+
+static int child_nested_with_previous(void)
+{
+	signal(SIGSEGV, previous_exits);
+	return child_nested_fault();
+}
+#endif
+
 static int expect_death(const char *child, struct child_end *end)
 {
 	char how[128];
@@ -592,12 +606,58 @@ static int scenario_unattached_default(void)
 	return 0;
 }
 
+#ifdef POSIX_SIGNALS
+/* Run a child with its stderr going to a file, and read that back. */
+static int run_child_capturing(const char *child, struct child_end *end, char *buf, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved, rc;
+	ssize_t n;
+
+	buf[0] = 0;
+	if (tmp == NULL)
+		return -1;
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(tmp), 2);
+	rc = platform_run_child(child, end);
+	dup2(saved, 2);
+	close(saved);
+	lseek(fileno(tmp), 0, SEEK_SET);
+	n = read(fileno(tmp), buf, size - 1);
+	buf[n > 0 ? n : 0] = 0;
+	fclose(tmp);
+	return rc;
+}
+#endif
+
 static int scenario_nested_fault(void)
 {
 	struct child_end end;
 
-	/* Reported, never a hang: the nested fault goes on as unclaimed. */
+	/* Reported, never a hang: the process dies of the nested fault. */
+#ifdef REAL_SIGNALS
+	static const char tail[] = ", address 0x8; the process dies of it\n";
+	char err[512], expect[128];
+	const char *at;
+
+	CHECK(run_child_capturing("nested_fault", &end, err, sizeof err) == 0, "no child");
+	printf("  child nested_fault: stderr \"%.*s\"\n", (int)strcspn(err, "\n"), err);
+	CHECK(!end.timed_out && end.signaled && end.signo == SIGSEGV, "nested fault: signal %d, timed out %d",
+	      end.signo, end.timed_out);
+	/* One line, naming the signal, the PC and the address of the nested fault. */
+	snprintf(expect, sizeof expect, "trampgen: fault inside a handler: signal %d (SIGSEGV) at pc 0x", SIGSEGV);
+	at = strstr(err, tail);
+	CHECK(strncmp(err, expect, strlen(expect)) == 0, "stderr starts \"%.60s\"", err);
+	CHECK(at != NULL && at[strlen(tail)] == 0 && strchr(err, '\n') == at + strlen(tail) - 1,
+	      "stderr is not that one line: \"%s\"", err);
+	/* Dies of SIG_DFL: a previous handler is not asked to recover a bug. */
+	CHECK(platform_run_child("nested_with_previous", &end) == 0, "no child");
+	CHECK(!end.timed_out && end.signaled && end.signo == SIGSEGV,
+	      "nested fault with a previous handler: signal %d, exit %lu", end.signo, end.exit_code);
+#else
 	expect_death("nested_fault", &end);
+#endif
 	return 0;
 }
 
@@ -941,6 +1001,865 @@ static int scenario_attach_altstack(void)
 #endif
 }
 
+/* ---- attach: what it accepts, what it maps ----------------------------------- */
+
+#if defined(__linux__)
+#include <sys/mman.h>
+/* The protection ("rw-p", "---p") of the mapping holding addr, from
+   /proc/self/maps; 0 when nothing maps it. */
+static int mapped(uintptr_t addr, char prot[5])
+{
+	char line[512];
+	unsigned long lo, hi;
+	int found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	prot[0] = 0;
+	if (f == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, prot) == 3 && addr >= lo && addr < hi)
+			found = 1;
+	fclose(f);
+	if (!found)
+		prot[0] = 0;
+	return found;
+}
+
+static int mapping_count(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		n += strchr(line, '\n') != NULL;
+	fclose(f);
+	return n;
+}
+#define HAVE_MAPS 1
+#endif
+
+static size_t page_size(void)
+{
+#if defined(POSIX_SIGNALS)
+	return (size_t)sysconf(_SC_PAGESIZE);
+#else
+	return 4096;
+#endif
+}
+
+/* attach(p, n) must fail with EINVAL and leave the thread as it was. */
+static void attach_rejects(void *p, size_t n, const char *what, int attached_before, uintptr_t top_before)
+{
+	int rc;
+
+	errno = 0;
+	rc = trampgen_attach(p, n);
+	CHECK(rc == -1 && errno == EINVAL, "%s: attach returned %d, errno %d", what, rc, errno);
+	CHECK(trampgen_attached() == attached_before && trampgen_system_stack_top() == top_before,
+	      "%s: the thread changed (attached %d, top %#lx)", what, trampgen_attached(),
+	      (unsigned long)trampgen_system_stack_top());
+}
+
+static int scenario_attach_einval(void)
+{
+	size_t min = trampgen_system_stack_min(), page = page_size();
+	uintptr_t base = (uintptr_t)system_stack, a = TRAMPGEN_STACK_ALIGNMENT, top;
+	unsigned off = 1;
+
+	printf("  system stack minimum %lu bytes, page %lu\n", (unsigned long)min, (unsigned long)page);
+	CHECK(min >= 1024 && min <= sizeof system_stack, "minimum %lu", (unsigned long)min);
+	trampgen_detach();
+	attach_rejects(system_stack, 0, "size 0 with an address", 0, 0);
+	attach_rejects((void *)1, sizeof system_stack, "address 1", 0, 0);
+	attach_rejects(system_stack, min - 1, "one byte below the minimum", 0, 0);
+	/* Misaligned: the top is aligned down, and what is left is short. */
+	while ((base + off + min) % a == 0)
+		off++;
+	attach_rejects(system_stack + off, min, "a misaligned buffer short after aligning its top", 0, 0);
+	attach_rejects((void *)(UINTPTR_MAX - page + 1), 2 * page, "a wrapping range", 0, 0);
+	if (page < min)
+		attach_rejects(NULL, 1, "NULL with a size below the minimum", 0, 0);
+	errno = 0;
+	CHECK(trampgen_attach(NULL, SIZE_MAX) == -1 && (errno == ENOMEM || errno == EINVAL),
+	      "NULL with SIZE_MAX: errno %d", errno);
+	CHECK(!trampgen_attached(), "attached after failures");
+
+	/* Exactly the minimum is accepted, misaligned too if enough is left. */
+	CHECK(trampgen_attach(system_stack, min) == 0, "the minimum is refused: errno %d", errno);
+	top = (base + min) & ~(a - 1);
+	CHECK(trampgen_system_stack_top() == top, "top %#lx, expected %#lx",
+	      (unsigned long)trampgen_system_stack_top(), (unsigned long)top);
+	/* A bad re-attach changes nothing. */
+	attach_rejects(system_stack, 0, "re-attach with size 0", 1, top);
+	attach_rejects((void *)1, 4096, "re-attach at address 1", 1, top);
+	CHECK(trampgen_attach(system_stack + off, min + a) == 0, "misaligned with room refused: errno %d", errno);
+	top = (base + off + min + a) & ~(a - 1);
+	CHECK(trampgen_system_stack_top() == top && top - (base + off) >= min, "misaligned top %#lx",
+	      (unsigned long)trampgen_system_stack_top());
+	CHECK(trampgen_detach() == 0, "detach");
+	return 0;
+}
+
+static int scenario_attach_default(void)
+{
+	uintptr_t top;
+#ifdef HAVE_MAPS
+	char prot[5];
+#endif
+
+	CHECK(trampgen_attach(NULL, 0) == 0, "attach(NULL, 0): errno %d", errno);
+	top = trampgen_system_stack_top();
+	CHECK(top != 0 && top % TRAMPGEN_STACK_ALIGNMENT == 0, "top %#lx", (unsigned long)top);
+	CHECK(!(top > (uintptr_t)&top && top - (uintptr_t)&top < 1024 * 1024),
+	      "the system stack top %#lx is the thread's own stack (a local at %p)", (unsigned long)top, (void *)&top);
+#ifdef HAVE_MAPS
+	/* Its own mapping: TRAMPGEN_SYSTEM_STACK_DEFAULT bytes below the top,
+	   readable and writable, and an inaccessible guard page below. */
+	CHECK(mapped(top - 1, prot) == 1 && strcmp(prot, "rw-p") == 0, "below the top: \"%s\"", prot);
+	CHECK(mapped(top - TRAMPGEN_SYSTEM_STACK_DEFAULT, prot) == 1 && strcmp(prot, "rw-p") == 0,
+	      "the stack's lowest byte: \"%s\"", prot);
+	CHECK(mapped(top - TRAMPGEN_SYSTEM_STACK_DEFAULT - 1, prot) == 1 && strcmp(prot, "---p") == 0,
+	      "the guard page: \"%s\"", prot);
+#endif
+	/* A fault resumed through it. */
+	trampgen_set_handler(FAULT_KIND, inject_recovery, NULL);
+	if (!faulted_reading((volatile int *)0))
+		return 1;
+	CHECK(seen.calls == 1 && seen.recovered == 1, "calls %d, recovered %d", seen.calls, seen.recovered);
+	CHECK(trampgen_detach() == 0 && !trampgen_attached(), "detach");
+#ifdef HAVE_MAPS
+	CHECK(mapped(top - 1, prot) == 0, "detach left the system stack mapped (\"%s\")", prot);
+	CHECK(mapped(top - TRAMPGEN_SYSTEM_STACK_DEFAULT - 1, prot) == 0, "detach left the guard page (\"%s\")", prot);
+	/* A size is rounded up to whole pages. */
+	CHECK(trampgen_attach(NULL, 3 * page_size() + 1) == 0, "attach(NULL, 3 pages + 1)");
+	top = trampgen_system_stack_top();
+	CHECK(mapped(top - 4 * page_size(), prot) == 1 && strcmp(prot, "rw-p") == 0, "4th page: \"%s\"", prot);
+	CHECK(mapped(top - 4 * page_size() - 1, prot) == 1 && strcmp(prot, "---p") == 0, "its guard: \"%s\"", prot);
+	trampgen_detach();
+#endif
+	return 0;
+}
+
+static int scenario_reattach(void)
+{
+	uintptr_t t1, t2, t3;
+#ifdef HAVE_MAPS
+	char prot[5];
+	int before, after;
+#endif
+#ifdef REAL_SIGNALS
+	stack_t ss1, ss2;
+#endif
+
+	trampgen_set_handler(FAULT_KIND, inject_recovery, NULL);
+	CHECK(trampgen_attach(NULL, 0) == 0, "attach(NULL, 0)");
+	t1 = trampgen_system_stack_top();
+#ifdef REAL_SIGNALS
+	sigaltstack(NULL, &ss1);
+#endif
+	CHECK(trampgen_attach(NULL, 2 * TRAMPGEN_SYSTEM_STACK_DEFAULT) == 0, "re-attach(NULL, 128 KiB)");
+	t2 = trampgen_system_stack_top();
+	CHECK(t2 != t1, "the same top after re-attach");
+#ifdef HAVE_MAPS
+	CHECK(mapped(t1 - 1, prot) == 0, "re-attach left the first system stack mapped");
+	CHECK(mapped(t2 - 2 * TRAMPGEN_SYSTEM_STACK_DEFAULT, prot) == 1 && strcmp(prot, "rw-p") == 0,
+	      "the second one's lowest byte: \"%s\"", prot);
+#endif
+#ifdef REAL_SIGNALS
+	/* The alternate stack stays. */
+	sigaltstack(NULL, &ss2);
+	CHECK(!(ss2.ss_flags & SS_DISABLE) && ss2.ss_sp == ss1.ss_sp && ss2.ss_size == ss1.ss_size,
+	      "re-attach changed the alternate stack");
+#endif
+	if (!faulted_reading((volatile int *)0))
+		return 1;
+	CHECK(seen.recovered == 1, "no recovery after a re-attach");
+	/* The caller's own memory next: trampgen's mapping goes. */
+	CHECK(trampgen_attach(system_stack, sizeof system_stack) == 0, "re-attach(own stack)");
+	t3 = trampgen_system_stack_top();
+	CHECK(t3 == (((uintptr_t)system_stack + sizeof system_stack) & ~(uintptr_t)(TRAMPGEN_STACK_ALIGNMENT - 1)),
+	      "top %#lx", (unsigned long)t3);
+#ifdef HAVE_MAPS
+	CHECK(mapped(t2 - 1, prot) == 0, "re-attach left the second system stack mapped");
+	/* Many re-attaches: no mapping accumulates. */
+	CHECK(trampgen_attach(NULL, 0) == 0, "attach");
+	before = mapping_count();
+	for (int i = 0; i < 200; i++)
+		trampgen_attach(NULL, (size_t)(i % 3 + 1) * TRAMPGEN_SYSTEM_STACK_DEFAULT);
+	after = mapping_count();
+	printf("  mappings: %d after one attach, %d after 200 more\n", before, after);
+	CHECK(after <= before + 2, "200 re-attaches: %d mappings, %d before", after, before);
+#endif
+	memset(&seen, 0, sizeof seen);
+	if (!faulted_reading((volatile int *)0))
+		return 1;
+	CHECK(seen.recovered == 1, "no recovery after 200 re-attaches");
+	CHECK(trampgen_detach() == 0, "detach");
+#ifdef REAL_SIGNALS
+	sigaltstack(NULL, &ss2);
+	CHECK(ss2.ss_flags & SS_DISABLE, "detach left the alternate stack");
+#endif
+	return 0;
+}
+
+/* ---- detach and attach inside a handler ---------------------------------------- */
+
+static volatile int in_handler_detach_rc, in_handler_detach_errno, in_handler_attach_rc,
+	in_handler_attach_errno, in_handler_attached;
+static volatile uintptr_t in_handler_top;
+
+static trampgen_verdict detach_inside(trampgen_fault *f, void *user)
+{
+	in_handler_detach_rc = trampgen_detach();
+	in_handler_detach_errno = errno;
+	in_handler_attach_rc = trampgen_attach(NULL, 0);
+	in_handler_attach_errno = errno;
+	in_handler_attached = trampgen_attached();
+	in_handler_top = trampgen_system_stack_top();
+	return inject_recovery(f, user);
+}
+
+static int scenario_detach_in_handler(void)
+{
+	uintptr_t top;
+#ifdef REAL_SIGNALS
+	stack_t before, after;
+#endif
+
+	CHECK(trampgen_attach(NULL, 0) == 0, "attach");
+	top = trampgen_system_stack_top();
+#ifdef REAL_SIGNALS
+	sigaltstack(NULL, &before);
+#endif
+	trampgen_set_handler(FAULT_KIND, detach_inside, NULL);
+	if (!faulted_reading((volatile int *)0))
+		return 1;
+	CHECK(in_handler_detach_rc == -1 && in_handler_detach_errno == EBUSY, "detach in a handler: %d, errno %d",
+	      in_handler_detach_rc, in_handler_detach_errno);
+	CHECK(in_handler_attach_rc == -1 && in_handler_attach_errno == EBUSY, "attach in a handler: %d, errno %d",
+	      in_handler_attach_rc, in_handler_attach_errno);
+	CHECK(in_handler_attached && in_handler_top == top, "the thread changed in the handler");
+	CHECK(seen.recovered == 1, "the fault was not recovered");
+	CHECK(trampgen_attached() && trampgen_system_stack_top() == top, "the thread changed");
+#ifdef REAL_SIGNALS
+	sigaltstack(NULL, &after);
+	CHECK(!(after.ss_flags & SS_DISABLE) && after.ss_sp == before.ss_sp, "the alternate stack changed");
+#endif
+	/* Outside a handler, it works. */
+	CHECK(trampgen_detach() == 0 && !trampgen_attached(), "detach outside the handler");
+	return 0;
+}
+
+/* ---- a handler that leaves by siglongjmp ----------------------------------------- */
+
+#ifdef POSIX_SIGNALS
+#include <setjmp.h>
+static sigjmp_buf out_of_handler;
+#define LEAVE_HANDLER() siglongjmp(out_of_handler, 1)
+#define SET_LEAVE() sigsetjmp(out_of_handler, 1)
+#else
+static void *out_of_handler[5];
+#define LEAVE_HANDLER() LONGJMP(out_of_handler)
+#define SET_LEAVE() __builtin_setjmp(out_of_handler)
+#endif
+static volatile int left_calls;
+
+static trampgen_verdict leave_by_longjmp(trampgen_fault *f, void *user)
+{
+	(void)f;
+	(void)user;
+	left_calls++;
+#if defined(__SANITIZE_ADDRESS__)
+	__asan_handle_no_return();
+#endif
+	LEAVE_HANDLER();
+	return TRAMPGEN_CONTINUE_SEARCH;
+}
+
+NOINLINE static int left_by_longjmp(void)
+{
+	if (SET_LEAVE() == 0) {
+		sink = read_at((volatile int *)0);
+		return 0;
+	}
+	return 1;
+}
+
+static int scenario_siglongjmp_out(void)
+{
+	CHECK(trampgen_attach(NULL, 0) == 0, "attach");
+	trampgen_set_handler(FAULT_KIND, leave_by_longjmp, NULL);
+	CHECK(left_by_longjmp() && left_calls == 1, "the handler did not leave by longjmp");
+	/* Every later fault is still trampgen's, and handled. */
+	trampgen_set_handler(FAULT_KIND, inject_recovery, NULL);
+	for (int i = 0; i < 3; i++)
+		faulted_reading((volatile int *)0);
+	CHECK(seen.calls == 3 && seen.recovered == 3, "after the longjmp: %d handler calls, %d recoveries for 3 faults",
+	      seen.calls, seen.recovered);
+	CHECK(seen.next_calls == 0, "%d faults were passed on", seen.next_calls);
+	/* Left again, then detach at once: the stale mark is no handler. */
+	trampgen_set_handler(FAULT_KIND, leave_by_longjmp, NULL);
+	CHECK(left_by_longjmp() && left_calls == 2, "the handler did not leave by longjmp");
+	errno = 0;
+	CHECK(trampgen_detach() == 0, "detach after a longjmp out of a handler: errno %d", errno);
+	CHECK(trampgen_attach(NULL, 0) == 0, "attach after a longjmp out of a handler: errno %d", errno);
+	trampgen_detach();
+	return 0;
+}
+
+/* ---- chaining: what the previous action sees -------------------------------------- */
+
+#ifdef REAL_SIGNALS
+#include <sys/syscall.h>
+
+static struct {
+	int calls, trampgen_calls;
+	int own_blocked, extra_blocked;
+	int si_code, same_info, same_context, pc_in_read_at;
+	uintptr_t fault_addr;
+	void *info, *context;
+} chained;
+
+static trampgen_verdict note_and_pass(trampgen_fault *f, void *user)
+{
+	(void)user;
+	chained.trampgen_calls++;
+	chained.info = f->os_info;
+	chained.context = f->context;
+	return TRAMPGEN_CONTINUE_SEARCH;
+}
+
+static void previous_siginfo(int signo, siginfo_t *info, void *uctx)
+{
+	sigset_t now;
+	uintptr_t fn_lo = (uintptr_t)read_at & ~(uintptr_t)TRAMPGEN_CODE_ADDRESS_TAG;
+	uintptr_t pc = trampgen_context_pc(uctx);
+
+	pthread_sigmask(SIG_BLOCK, NULL, &now);
+	chained.calls++;
+	chained.own_blocked = sigismember(&now, signo);
+	chained.extra_blocked = sigismember(&now, SIGUSR2);
+	chained.si_code = info->si_code;
+	chained.fault_addr = (uintptr_t)info->si_addr;
+	chained.same_info = (void *)info == chained.info;
+	chained.same_context = uctx == chained.context;
+	chained.pc_in_read_at = pc >= fn_lo && pc < fn_lo + 64;
+	if (info->si_code > 0)
+		trampgen_inject_call(uctx, (uintptr_t)landing, 0);
+}
+
+/* Replace the action before trampgen by one with these flags and mask. */
+static void previous_is(void (*fn)(int, siginfo_t *, void *), int flags, int masked)
+{
+	struct sigaction sa;
+
+	trampgen_uninstall();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | flags;
+	sigemptyset(&sa.sa_mask);
+	if (masked)
+		sigaddset(&sa.sa_mask, SIGUSR2);
+	sigaction(SIGSEGV, &sa, NULL);
+	if (trampgen_install() != 0)
+		printf("  FAIL trampgen_install\n"), failures++;
+}
+
+static int chain_once(const char *what, int flags)
+{
+	sigset_t before, after;
+
+	memset(&chained, 0, sizeof chained);
+	previous_is(previous_siginfo, flags, 1);
+	pthread_sigmask(SIG_SETMASK, NULL, &before);
+	if (!faulted_reading((volatile int *)0))
+		return 1;
+	pthread_sigmask(SIG_SETMASK, NULL, &after);
+	printf("  %s: previous handler calls %d, own signal blocked %d, sa_mask signal blocked %d\n", what,
+	       chained.calls, chained.own_blocked, chained.extra_blocked);
+	CHECK(chained.trampgen_calls == 1 && chained.calls == 1, "%s: trampgen %d, previous %d calls", what,
+	      chained.trampgen_calls, chained.calls);
+	CHECK(chained.extra_blocked == 1, "%s: its sa_mask was not applied", what);
+	CHECK(chained.si_code > 0 && chained.fault_addr == 0 && chained.same_info && chained.same_context &&
+	      chained.pc_in_read_at, "%s: not the kernel's siginfo and context (code %d, addr %#lx, same %d %d, pc %d)",
+	      what, chained.si_code, (unsigned long)chained.fault_addr, chained.same_info, chained.same_context,
+	      chained.pc_in_read_at);
+	for (int s = 1; s < 32; s++)
+		CHECK(sigismember(&before, s) == sigismember(&after, s), "%s: signal %d %s blocked after", what, s,
+		      sigismember(&after, s) ? "is now" : "is no longer");
+	return 0;
+}
+#endif
+
+static int scenario_chained_mask(void)
+{
+#ifdef REAL_SIGNALS
+	attach();
+	trampgen_set_handler(FAULT_KIND, note_and_pass, NULL);
+	if (chain_once("plain", 0) != 0)
+		return 1;
+	CHECK(chained.own_blocked == 1, "SIGSEGV was not blocked in a handler without SA_NODEFER");
+	if (chain_once("SA_NODEFER", SA_NODEFER) != 0)
+		return 1;
+	CHECK(chained.own_blocked == 0, "SIGSEGV was blocked in a handler with SA_NODEFER");
+	return 0;
+#else
+	printf("not applicable on %s: signal dispositions are POSIX's\n", platform_name);
+	return NOT_APPLICABLE;
+#endif
+}
+
+#ifdef REAL_SIGNALS
+/* Shared with children (MAP_SHARED survives the clone that starts them). */
+static volatile int *shared;
+
+static int make_shared(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	shared = p;
+	memset(p, 0, 4096);
+	return 0;
+}
+
+/* Returns without curing anything: the fault comes again at once. */
+static void previous_resethand(int signo, siginfo_t *info, void *uctx)
+{
+	struct sigaction cur;
+
+	(void)info;
+	(void)uctx;
+	shared[0]++;
+	sigaction(signo, NULL, &cur);
+	shared[1] = (cur.sa_flags & SA_SIGINFO) && (void *)cur.sa_sigaction == (void *)trampgen_signaltramp;
+	shared[2] = cur.sa_handler == SIG_DFL;   /* the kernel keeps sa_flags */
+}
+
+static trampgen_verdict count_and_pass(trampgen_fault *f, void *user)
+{
+	(void)f;
+	(void)user;
+	shared[3]++;
+	return TRAMPGEN_CONTINUE_SEARCH;
+}
+
+static void set_previous(void (*fn)(int, siginfo_t *, void *), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | flags;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+static int child_resethand(void)
+{
+	set_previous(previous_resethand, SA_RESETHAND);
+	attach();
+	trampgen_install();
+	trampgen_set_handler(FAULT_KIND, count_and_pass, NULL);
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+
+static int child_plain_resethand(void)
+{
+	set_previous(previous_resethand, SA_RESETHAND);
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+#endif
+
+static int scenario_chained_resethand(void)
+{
+#ifdef REAL_SIGNALS
+	struct child_end with, without;
+
+	if (make_shared() != 0)
+		return 1;
+	/* A previous SA_RESETHAND handler that returns: called once, and the
+	   second fault dies as the reset disposition makes it. */
+	CHECK(platform_run_child("resethand", &with) == 0, "no child");
+	printf("  with trampgen: previous handler called %d times, trampgen handler %d; %s\n", shared[0], shared[3],
+	       with.signaled ? strsignal(with.signo) : "no signal");
+	CHECK(!with.timed_out && with.signaled && with.signo == SIGSEGV, "with trampgen: signal %d, timed out %d",
+	      with.signo, with.timed_out);
+	CHECK(shared[0] == 1, "the SA_RESETHAND handler ran %d times", shared[0]);
+	CHECK(shared[3] == 2, "trampgen's handler saw %d faults, expected 2", shared[3]);
+	CHECK(shared[1] == 1, "the real disposition is no longer trampgen's inside the handler");
+	memset((void *)shared, 0, 4096);
+	CHECK(platform_run_child("plain_resethand", &without) == 0, "no child");
+	CHECK(shared[0] == 1 && shared[2] == 1, "without trampgen: %d calls, reset %d", shared[0], shared[2]);
+	CHECK(without.signaled == with.signaled && without.signo == with.signo, "without trampgen: signal %d",
+	      without.signo);
+	return 0;
+#else
+	printf("not applicable on %s: signal dispositions are POSIX's\n", platform_name);
+	return NOT_APPLICABLE;
+#endif
+}
+
+/* ---- a SIGSEGV someone sent is not a fault ----------------------------------------- */
+
+#ifdef REAL_SIGNALS
+static trampgen_verdict would_recover(trampgen_fault *f, void *user)
+{
+	if (shared)
+		shared[3]++;
+	seen.calls++;
+	return inject_recovery(f, user);
+}
+
+static int child_sent_default(void)
+{
+	attach();
+	trampgen_install();
+	trampgen_set_handler(FAULT_KIND, would_recover, NULL);
+	kill(getpid(), SIGSEGV);
+	return 0;
+}
+
+static int child_sent_ignored(void)
+{
+	signal(SIGSEGV, SIG_IGN);
+	attach();
+	trampgen_install();
+	trampgen_set_handler(FAULT_KIND, would_recover, NULL);
+	kill(getpid(), SIGSEGV);
+	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGSEGV);
+	return shared[3] == 0 ? 0 : 5;
+}
+#endif
+
+static int scenario_sent_signal(void)
+{
+#ifdef REAL_SIGNALS
+	struct child_end end;
+	union sigval value;
+
+	if (make_shared() != 0)
+		return 1;
+	attach();
+	trampgen_set_handler(FAULT_KIND, would_recover, NULL);
+	memset(&chained, 0, sizeof chained);
+	previous_is(previous_siginfo, 0, 0);
+	kill(getpid(), SIGSEGV);
+	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGSEGV);
+	value.sival_int = 7;
+	sigqueue(getpid(), SIGSEGV, value);
+	printf("  kill, tgkill, sigqueue: previous handler %d calls, trampgen handler %d\n", chained.calls, seen.calls);
+	CHECK(chained.calls == 3, "the previous handler got %d of 3 sent signals", chained.calls);
+	CHECK(chained.si_code <= 0, "the last one had si_code %d", chained.si_code);
+	CHECK(seen.calls == 0 && shared[3] == 0, "trampgen's handler ran %d times for sent signals", seen.calls);
+	/* With SIG_DFL before trampgen: the death a sent SIGSEGV brings. */
+	CHECK(platform_run_child("sent_default", &end) == 0, "no child");
+	CHECK(!end.timed_out && end.signaled && end.signo == SIGSEGV, "sent to SIG_DFL: signal %d, exit %lu",
+	      end.signo, end.exit_code);
+	/* With SIG_IGN: still ignored. */
+	CHECK(platform_run_child("sent_ignored", &end) == 0, "no child");
+	CHECK(!end.timed_out && !end.signaled && end.exit_code == 0, "sent to SIG_IGN: signal %d, exit %lu",
+	      end.signo, end.exit_code);
+	CHECK(shared[3] == 0, "trampgen's handler ran %d times in the children", shared[3]);
+	return 0;
+#else
+	printf("not applicable on %s: sent signals are POSIX's\n", platform_name);
+	return NOT_APPLICABLE;
+#endif
+}
+
+/* ---- embedder mode: the runtime owns the signal handler ---------------------------- */
+
+#ifdef REAL_SIGNALS
+static struct {
+	int calls, claimed, declined, untouched;
+} embed;
+static unsigned char embed_copy[TRAMPGEN_CONTEXT_SIZE];
+
+static void embedder(int signo, siginfo_t *info, void *uctx)
+{
+	unsigned long n = platform_context_bytes(uctx);
+
+	embed.calls++;
+	memcpy(embed_copy, uctx, n);
+	if (trampgen_try_handle(signo, info, uctx)) {
+		embed.claimed++;
+		return;
+	}
+	embed.declined++;
+	embed.untouched += memcmp(embed_copy, uctx, n) == 0;
+	if (info->si_code > 0)
+		trampgen_inject_call(uctx, (uintptr_t)landing, 0);   /* the embedder's own recovery */
+}
+
+static trampgen_verdict decline(trampgen_fault *f, void *user)
+{
+	(void)f;
+	(void)user;
+	seen.calls++;
+	return TRAMPGEN_CONTINUE_SEARCH;
+}
+#endif
+
+static int scenario_try_handle(void)
+{
+#ifdef REAL_SIGNALS
+	struct sigaction sa, cur;
+
+	trampgen_uninstall();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = embedder;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	CHECK(trampgen_check_handlers(NULL, 0) == 0, "check_handlers while not installed");
+
+	/* Claimed: trampgen's handler injects a call, resumed via sigresume. */
+	setup_inject();
+	if (!faulted_reading((volatile int *)0))
+		return 1;
+	CHECK(embed.calls == 1 && embed.claimed == 1, "claimed: %d calls, %d claimed", embed.calls, embed.claimed);
+	check_injected(TRAMPGEN_FAULT_ACCESS, 1, 0);
+
+	/* Declined by the handler: 0, the context untouched. */
+	memset(&seen, 0, sizeof seen);
+	memset(&embed, 0, sizeof embed);
+	trampgen_set_handler(FAULT_KIND, decline, NULL);
+	if (!faulted_reading((volatile int *)0))
+		return 1;
+	CHECK(seen.calls == 1 && embed.declined == 1 && embed.untouched == 1,
+	      "declined: handler %d, declined %d, untouched %d", seen.calls, embed.declined, embed.untouched);
+	CHECK(seen.next_calls == 0, "the next handler ran");
+
+	/* An unattached thread, and a sent signal: 0, no handler call. */
+	memset(&seen, 0, sizeof seen);
+	memset(&embed, 0, sizeof embed);
+	trampgen_set_handler(FAULT_KIND, inject_recovery, NULL);
+	trampgen_detach();
+	faulted_reading((volatile int *)0);
+	attach();
+	kill(getpid(), SIGSEGV);
+	CHECK(embed.calls == 2 && embed.declined == 2 && embed.untouched == 2 && seen.calls == 0,
+	      "unattached and sent: %d calls, %d declined, %d untouched, handler %d", embed.calls, embed.declined,
+	      embed.untouched, seen.calls);
+	/* Nothing was installed. */
+	sigaction(SIGSEGV, NULL, &cur);
+	CHECK((void *)cur.sa_sigaction == (void *)embedder, "the embedder's handler was replaced");
+	return 0;
+#else
+	printf("not applicable on %s: trampgen_try_handle takes a signal's arguments%s\n", platform_name,
+	       "; the Windows equivalent is tested by the Windows build");
+	return NOT_APPLICABLE;
+#endif
+}
+
+/* ---- someone installs over trampgen ------------------------------------------------- */
+
+#ifdef REAL_SIGNALS
+static void other_handler(int signo)
+{
+	(void)signo;
+}
+#endif
+
+static int scenario_check_handlers(void)
+{
+#ifdef REAL_SIGNALS
+	struct sigaction sa, saved, cur;
+	int lost[8] = { 0 }, n;
+
+	CHECK(trampgen_check_handlers(lost, 8) == 0, "lost signals right after install");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = other_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &saved);
+	n = trampgen_check_handlers(lost, 8);
+	CHECK(n == 1 && lost[0] == SIGBUS, "%d lost, the first %d (SIGBUS is %d)", n, lost[0], SIGBUS);
+	CHECK(trampgen_check_handlers(NULL, 0) == 1, "count without a buffer");
+	/* Uninstall leaves the one installed over trampgen alone. */
+	trampgen_uninstall();
+	sigaction(SIGBUS, NULL, &cur);
+	CHECK(cur.sa_handler == other_handler, "uninstall replaced the handler installed over trampgen");
+	CHECK(trampgen_check_handlers(lost, 8) == 0, "lost signals while not installed");
+	sigaction(SIGBUS, &saved, NULL);
+	CHECK(trampgen_install() == 0 && trampgen_check_handlers(lost, 8) == 0, "after reinstalling");
+	return 0;
+#else
+	/* Vectored handlers cannot be displaced: always 0. */
+	CHECK(trampgen_check_handlers(NULL, 0) == 0, "check_handlers on %s", platform_name);
+	return 0;
+#endif
+}
+
+/* ---- install: idempotent, never its own previous --------------------------------- */
+
+#ifdef REAL_SIGNALS
+static int child_install_over_self(void)
+{
+	struct sigaction sa;
+
+	/* trampgen's own entry, put back by someone (a saved copy): installing
+	   must not take it for the previous handler, or an unclaimed fault
+	   would loop forever. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void (*)(void))trampgen_signaltramp;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	trampgen_install();
+	trampgen_install();
+	sink = read_at((volatile int *)0);
+	return 0;
+}
+#endif
+
+static int scenario_install_twice(void)
+{
+#ifdef REAL_SIGNALS
+	struct child_end end;
+	struct sigaction cur;
+
+	CHECK(trampgen_install() == 0 && trampgen_install() == 0, "install again");
+	trampgen_uninstall();
+	trampgen_uninstall();
+	sigaction(SIGSEGV, NULL, &cur);
+	CHECK((cur.sa_flags & SA_SIGINFO) && (void *)cur.sa_sigaction != (void *)trampgen_signaltramp,
+	      "after installing twice and uninstalling, trampgen's entry is still there");
+	CHECK(trampgen_install() == 0, "install");
+	expect_death("install_over_self", &end);
+	CHECK(end.signo == SIGSEGV, "signal %d", end.signo);
+	return 0;
+#else
+	printf("not applicable on %s: signal dispositions are POSIX's\n", platform_name);
+	return NOT_APPLICABLE;
+#endif
+}
+
+/* ---- uninstall while a fault is in trampgen on another thread --------------------- */
+
+#ifdef REAL_SIGNALS
+#include <sched.h>
+static volatile int *race_page;
+static volatile int race_in_handler, race_uninstalled, race_previous_calls;
+
+static trampgen_verdict wait_for_uninstall(trampgen_fault *f, void *user)
+{
+	(void)f;
+	(void)user;
+	__atomic_store_n(&race_in_handler, 1, __ATOMIC_RELEASE);
+	for (long i = 0; i < 100000000 && !__atomic_load_n(&race_uninstalled, __ATOMIC_ACQUIRE); i++)
+		sched_yield();
+	return TRAMPGEN_CONTINUE_SEARCH;
+}
+
+static void previous_unprotects(int signo, siginfo_t *info, void *uctx)
+{
+	(void)signo;
+	(void)uctx;
+	__atomic_add_fetch(&race_previous_calls, 1, __ATOMIC_RELAXED);
+	if ((uintptr_t)info->si_addr == (uintptr_t)race_page)
+		platform_page_protect((void *)race_page, 1);
+}
+
+static void *race_thread(void *arg)
+{
+	(void)arg;
+	attach();
+	write_at(race_page, 7);
+	trampgen_detach();
+	return NULL;
+}
+#endif
+
+static int scenario_uninstall_during_fault(void)
+{
+#ifdef REAL_SIGNALS
+	pthread_t t;
+	struct sigaction cur;
+	const char *no_threads = platform_threads_unavailable();
+
+	if (no_threads != NULL) {
+		printf("not applicable here: %s\n", no_threads);
+		return NOT_APPLICABLE;
+	}
+	race_page = platform_page_alloc();
+	platform_page_protect((void *)race_page, 0);
+	previous_is(previous_unprotects, 0, 0);
+	trampgen_set_handler(FAULT_KIND, wait_for_uninstall, NULL);
+	CHECK(pthread_create(&t, NULL, race_thread, NULL) == 0, "no thread");
+	for (long i = 0; i < 100000000 && !__atomic_load_n(&race_in_handler, __ATOMIC_ACQUIRE); i++)
+		sched_yield();
+	CHECK(race_in_handler, "the thread's fault never reached trampgen");
+	/* The fault is inside trampgen now: remove trampgen under it. */
+	trampgen_uninstall();
+	__atomic_store_n(&race_uninstalled, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK(race_previous_calls == 1 && race_page[0] == 7, "previous handler %d calls, the write %s",
+	      race_previous_calls, race_page[0] == 7 ? "completed" : "did not complete");
+	sigaction(SIGSEGV, NULL, &cur);
+	CHECK((void *)cur.sa_sigaction == (void *)previous_unprotects, "uninstall did not restore the previous handler");
+	return 0;
+#else
+	printf("not applicable on %s: signal dispositions are POSIX's\n", platform_name);
+	return NOT_APPLICABLE;
+#endif
+}
+
+/* ---- threads that exit attached ------------------------------------------------------ */
+
+#ifdef POSIX_SIGNALS
+static void *attach_and_exit(void *arg)
+{
+	if (trampgen_attach(NULL, 0) != 0)
+		__atomic_add_fetch((int *)arg, 1, __ATOMIC_RELAXED);
+	return NULL;           /* no detach */
+}
+
+static int run_exiting_threads(int n, int *failed)
+{
+	pthread_t t;
+
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&t, NULL, attach_and_exit, failed) != 0)
+			return -1;
+		pthread_join(t, NULL);
+	}
+	return 0;
+}
+#endif
+
+static int scenario_thread_exit(void)
+{
+#if defined(POSIX_SIGNALS) && defined(HAVE_MAPS)
+	int failed = 0, before, after;
+	const char *no_threads = platform_threads_unavailable();
+
+	if (no_threads != NULL) {
+		printf("not applicable here: %s\n", no_threads);
+		return NOT_APPLICABLE;
+	}
+	/* One first, so that the thread stack cache is warm. */
+	CHECK(run_exiting_threads(1, &failed) == 0, "no thread");
+	before = mapping_count();
+	CHECK(run_exiting_threads(200, &failed) == 0, "no thread");
+	after = mapping_count();
+	printf("  mappings: %d before 200 threads exited attached, %d after\n", before, after);
+	CHECK(failed == 0, "%d attaches failed", failed);
+	CHECK(after <= before + 2, "%d mappings left behind", after - before);
+	return 0;
+#else
+	printf("not applicable on %s: thread exit is tested where threads are POSIX's\n", platform_name);
+	return NOT_APPLICABLE;
+#endif
+}
+
 /* ---- driver ---------------------------------------------------------------- */
 
 static const struct child {
@@ -954,6 +1873,12 @@ static const struct child {
 	{ "probe_threads", platform_probe_threads },
 #endif
 #ifdef REAL_SIGNALS
+	{ "nested_with_previous", child_nested_with_previous },
+	{ "resethand", child_resethand },
+	{ "plain_resethand", child_plain_resethand },
+	{ "sent_default", child_sent_default },
+	{ "sent_ignored", child_sent_ignored },
+	{ "install_over_self", child_install_over_self },
 	{ "previous_plain", child_previous_plain },
 	{ "previous_ignore", child_previous_ignore },
 	{ "plain_ignore", child_plain_ignore },
@@ -996,6 +1921,19 @@ static const struct scenario {
 	{ "concurrent", scenario_concurrent },
 	{ "stack_overflow", scenario_stack_overflow },
 	{ "attach_altstack", scenario_attach_altstack },
+	{ "attach_einval", scenario_attach_einval },
+	{ "attach_default", scenario_attach_default },
+	{ "reattach", scenario_reattach },
+	{ "detach_in_handler", scenario_detach_in_handler },
+	{ "siglongjmp_out", scenario_siglongjmp_out },
+	{ "chained_mask", scenario_chained_mask },
+	{ "chained_resethand", scenario_chained_resethand },
+	{ "sent_signal", scenario_sent_signal },
+	{ "try_handle", scenario_try_handle },
+	{ "check_handlers", scenario_check_handlers },
+	{ "install_twice", scenario_install_twice },
+	{ "uninstall_during_fault", scenario_uninstall_during_fault },
+	{ "thread_exit", scenario_thread_exit },
 };
 
 int main(int argc, char **argv)

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -61,46 +62,95 @@ void harness_set_next_handler(harness_handler fn)
 	__atomic_store_n(&next_handler, fn, __ATOMIC_RELEASE);
 }
 
-/* ---- per-thread state: thread-local storage, as runtime/posix.c ---- */
+/* ---- per-thread state and memory, as runtime/posix.c does them ---- */
 
 static __thread struct trampgen_thread thread_state __attribute__((tls_model("initial-exec")));
 static __thread int thread_attached __attribute__((tls_model("initial-exec")));
 
+/* Thread exit detaches (Windows: the backend's own thread-exit hook). */
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key;
+static int key_error;
+
+static void detach_at_exit(void *value)
+{
+	(void)value;
+	__atomic_store_n(&thread_state.handler_frame, 0, __ATOMIC_RELAXED);
+	trampgen_detach();
+}
+
+static void make_key(void)
+{
+	key_error = pthread_key_create(&exit_key, detach_at_exit);
+}
+
 struct trampgen_thread *trampgen_os_thread(int create)
 {
-	if (create)
-		thread_attached = 1;
-	return thread_attached ? &thread_state : NULL;
+	if (create && !thread_attached) {
+		pthread_once(&key_once, make_key);
+		if (key_error != 0) {
+			errno = key_error;
+			return NULL;
+		}
+		memset(&thread_state, 0, sizeof thread_state);
+		if (pthread_setspecific(exit_key, &thread_state) != 0) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		__atomic_store_n(&thread_attached, 1, __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&thread_attached, __ATOMIC_RELAXED) ? &thread_state : NULL;
 }
 
 void trampgen_os_thread_release(struct trampgen_thread *th)
 {
 	(void)th;
-	thread_attached = 0;
+	__atomic_store_n(&thread_attached, 0, __ATOMIC_RELAXED);
+	pthread_setspecific(exit_key, NULL);
 }
 
-int trampgen_os_thread_stack(uintptr_t *low, uintptr_t *high)
+size_t trampgen_os_page_size(void)
 {
-	pthread_attr_t attr;
-	void *addr;
-	size_t size;
-	int rc;
-
-	rc = pthread_getattr_np(pthread_self(), &attr);
-	if (rc == 0) {
-		rc = pthread_attr_getstack(&attr, &addr, &size);
-		pthread_attr_destroy(&attr);
-	}
-	if (rc != 0) {
-		errno = rc;
-		return -1;
-	}
-	*low = (uintptr_t)addr;
-	*high = (uintptr_t)addr + size;
-	return 0;
+	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Windows needs nothing per thread beyond the TLS slot. */
+void *trampgen_os_map_stack(size_t usable, size_t *map_size)
+{
+	size_t page = trampgen_os_page_size();
+	void *map = mmap(NULL, page + usable, PROT_READ | PROT_WRITE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+	if (map == MAP_FAILED)
+		return NULL;
+	if (mprotect(map, page, PROT_NONE) != 0) {
+		munmap(map, page + usable);
+		return NULL;
+	}
+	*map_size = page + usable;
+	return map;
+}
+
+void trampgen_os_unmap_stack(void *map, size_t map_size)
+{
+	munmap(map, map_size);
+}
+
+/* One exception dispatch as the harness does it, on the stack the fault
+   interrupted (a system stack, if a signal arrives during sigresume): the
+   Linux signal frame, then on_fault's CONTEXT and EXCEPTION_RECORD copies
+   and the call into the trampoline. */
+size_t trampgen_os_min_frame(void)
+{
+	/* sysconf, not MINSIGSTKSZ: with _GNU_SOURCE glibc makes that the
+	   suggested size, sysconf(_SC_SIGSTKSZ). */
+	long v = sysconf(_SC_MINSIGSTKSZ);
+	size_t frame = v > 0 ? (size_t)v : 2048;
+
+	return frame + sizeof(harness_context) + sizeof(harness_exception_record) + 1024;
+}
+
+/* Windows needs nothing per thread beyond the TLS slot: the harness plays
+   it, and delivers faults on the faulting stack (no alternate stack). */
 int trampgen_os_attach(struct trampgen_thread *th)
 {
 	(void)th;
@@ -110,6 +160,15 @@ int trampgen_os_attach(struct trampgen_thread *th)
 void trampgen_os_detach(struct trampgen_thread *th)
 {
 	(void)th;
+}
+
+/* Windows cannot displace vectored handlers (trampgen.h); runtime/windows.c
+   may define this for every build, in which case that one is used. */
+__attribute__((weak)) int trampgen_check_handlers(int *lost, int max)
+{
+	(void)lost;
+	(void)max;
+	return 0;
 }
 
 /* ---- calling the trampolines as Windows calls a vectored handler ---- */
