@@ -15,6 +15,8 @@ if(TRAMPGEN_HOST_TARGET)
   set(SRC "${CMAKE_SOURCE_DIR}")
   set(TRAMPGEN_MODE posix)
   include(tests/posix/tests.cmake)
+  # The runtime reliability suite, natively (label: reliability).
+  include(tests/reliability/runtime/tests.cmake)
   foreach(extra conformance oracle)
     include("${SRC}/tests/${extra}/target.cmake" OPTIONAL)
   endforeach()
