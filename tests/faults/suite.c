@@ -836,7 +836,7 @@ static int scenario_syscall_efault(void)
 #define FAULTS_PER_THREAD 10000
 
 static volatile unsigned long counted[THREADS], recovered_in[THREADS], total_calls;
-static char thread_stacks[THREADS][16 * 1024] __attribute__((aligned(64)));
+static char thread_stacks[THREADS][64 * 1024] __attribute__((aligned(64)));
 static __thread void *thread_jump[5];
 
 static void TRAMPGEN_ABI_CC thread_recovery(uintptr_t index)

@@ -125,6 +125,7 @@ int main(void)
 {
 	size_t page = page_size();
 	uintptr_t top, base, top2, base2;
+	size_t want;
 	struct trampgen_thread *th;
 	MEMORY_BASIC_INFORMATION m;
 	ULONG bytes = 0;
@@ -162,13 +163,14 @@ int main(void)
 
 	/* Re-attach: one state, the old mapping freed, the size in pages. */
 	th = trampgen_os_thread(0);
-	CHECK(trampgen_attach(NULL, 10000) == 0, "attach(NULL, 10000) failed");
+	want = trampgen_system_stack_min() + 1000;   /* not a whole number of pages */
+	CHECK(trampgen_attach(NULL, want) == 0, "attach(NULL, %lu) failed", (unsigned long)want);
 	CHECK(trampgen_os_thread(0) == th, "re-attach made a second state");
 	CHECK(query(top - 1).State == MEM_FREE, "the first system stack was not freed");
 	top2 = trampgen_system_stack_top();
 	base2 = (uintptr_t)query(top2 - 1).AllocationBase;
-	CHECK(top2 - base2 == (10000 + page - 1) / page * page + page, "mapping of %lu bytes for 10000",
-	      (unsigned long)(top2 - base2));
+	CHECK(top2 - base2 == (want + page - 1) / page * page + page, "mapping of %lu bytes for %lu",
+	      (unsigned long)(top2 - base2), (unsigned long)want);
 
 	/* Many re-attaches: still one state, every replaced mapping freed,
 	   no state allocated per re-attach. */
