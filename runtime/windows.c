@@ -428,27 +428,15 @@ void trampgen_os_detach(struct trampgen_thread *th)
 
 /* ---- install ------------------------------------------------------------------- */
 
+/* Install and uninstall serialize on one lock, so two threads installing
+   at once register one set of handlers, and an uninstall never removes a
+   set another thread is still adding. The fault path takes no lock: the
+   entries are static code, still valid for a dispatch already inside one
+   when it is removed. */
+static SRWLOCK install_lock = SRWLOCK_INIT;
 static PVOID veh, first_vch, last_vch;
 
-int trampgen_install(void)
-{
-	if (veh != NULL)
-		return 0;
-	/* First in line for exceptions, as Go installs its handlers; the
-	   continue handlers run after a handler returned
-	   EXCEPTION_CONTINUE_EXECUTION, first and last in that list. */
-	veh = AddVectoredExceptionHandler(1, (PVECTORED_EXCEPTION_HANDLER)(void *)trampgen_exceptiontramp);
-	first_vch = AddVectoredContinueHandler(1, (PVECTORED_EXCEPTION_HANDLER)(void *)trampgen_firstcontinuetramp);
-	last_vch = AddVectoredContinueHandler(0, (PVECTORED_EXCEPTION_HANDLER)(void *)trampgen_lastcontinuetramp);
-	if (veh == NULL || first_vch == NULL || last_vch == NULL) {
-		trampgen_uninstall();
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
-}
-
-void trampgen_uninstall(void)
+static void remove_handlers(void)
 {
 	if (veh != NULL)
 		RemoveVectoredExceptionHandler(veh);
@@ -457,6 +445,35 @@ void trampgen_uninstall(void)
 	if (last_vch != NULL)
 		RemoveVectoredContinueHandler(last_vch);
 	veh = first_vch = last_vch = NULL;
+}
+
+int trampgen_install(void)
+{
+	int rc = 0;
+
+	AcquireSRWLockExclusive(&install_lock);
+	if (veh == NULL) {
+		/* First in line for exceptions, as Go installs its handlers; the
+		   continue handlers run after a handler returned
+		   EXCEPTION_CONTINUE_EXECUTION, first and last in that list. */
+		veh = AddVectoredExceptionHandler(1, (PVECTORED_EXCEPTION_HANDLER)(void *)trampgen_exceptiontramp);
+		first_vch = AddVectoredContinueHandler(1, (PVECTORED_EXCEPTION_HANDLER)(void *)trampgen_firstcontinuetramp);
+		last_vch = AddVectoredContinueHandler(0, (PVECTORED_EXCEPTION_HANDLER)(void *)trampgen_lastcontinuetramp);
+		if (veh == NULL || first_vch == NULL || last_vch == NULL) {
+			remove_handlers();
+			errno = ENOMEM;
+			rc = -1;
+		}
+	}
+	ReleaseSRWLockExclusive(&install_lock);
+	return rc;
+}
+
+void trampgen_uninstall(void)
+{
+	AcquireSRWLockExclusive(&install_lock);
+	remove_handlers();
+	ReleaseSRWLockExclusive(&install_lock);
 }
 
 #else /* !_WIN32: the emulated-OS harness supplies the rest */
