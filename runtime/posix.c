@@ -260,6 +260,12 @@ void trampgen_os_detach(struct trampgen_thread *th)
  */
 static struct sigaction *previous[NFAULT];
 static struct sigaction dfl_record;          /* zero: SIG_DFL, empty mask, no flags */
+/* Every record ever made, so that they stay reachable (not leaks). */
+struct record {
+	struct sigaction sa;
+	struct record *older;
+};
+static struct record *records;
 static int installed;
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -298,6 +304,7 @@ static int signal_index(int signo)
 static int record_previous(int i, const struct sigaction *old)
 {
 	struct sigaction *cur = __atomic_load_n(&previous[i], __ATOMIC_ACQUIRE), *rec;
+	struct record *r;
 
 	if (is_trampgen(old))
 		rec = &dfl_record;      /* our own entry, left by someone: no loop */
@@ -305,10 +312,14 @@ static int record_previous(int i, const struct sigaction *old)
 		return 0;
 	else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_DFL)
 		rec = &dfl_record;
-	else if ((rec = malloc(sizeof *rec)) == NULL)
+	else if ((r = malloc(sizeof *r)) == NULL)
 		return -1;
-	else
-		*rec = *old;
+	else {
+		r->sa = *old;
+		r->older = records;
+		records = r;
+		rec = &r->sa;
+	}
 	__atomic_store_n(&previous[i], rec, __ATOMIC_RELEASE);
 	return 0;
 }
