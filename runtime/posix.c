@@ -280,6 +280,19 @@ static int is_trampgen(const struct sigaction *sa)
 	return (sa->sa_flags & SA_SIGINFO) && (void *)sa->sa_sigaction == entry();
 }
 
+/* SIG_DFL and SIG_IGN, whatever the flags say: the kernel keeps SA_SIGINFO
+   in sa_flags when SA_RESETHAND resets the handler, and the handler is one
+   union with sa_sigaction. */
+static int is_default(const struct sigaction *sa)
+{
+	return sa->sa_handler == SIG_DFL;
+}
+
+static int is_ignore(const struct sigaction *sa)
+{
+	return sa->sa_handler == SIG_IGN;
+}
+
 static int same_action(const struct sigaction *a, const struct sigaction *b)
 {
 	if (a->sa_flags != b->sa_flags)
@@ -310,7 +323,7 @@ static int record_previous(int i, const struct sigaction *old)
 		rec = &dfl_record;      /* our own entry, left by someone: no loop */
 	else if (cur != NULL && same_action(cur, old))
 		return 0;
-	else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_DFL)
+	else if (is_default(old))
 		rec = &dfl_record;
 	else if ((r = malloc(sizeof *r)) == NULL)
 		return -1;
@@ -375,12 +388,11 @@ static void chain(int signo, siginfo_t *info, void *uctx)
 	}
 	for (;;) {
 		old = __atomic_load_n(&previous[i], __ATOMIC_ACQUIRE);
-		if (old == NULL || is_trampgen(old) ||
-		    (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_DFL)) {
+		if (old == NULL || is_trampgen(old) || is_default(old)) {
 			die_by_default(signo, info, 0);
 			return;
 		}
-		if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN) {
+		if (is_ignore(old)) {
 			/* Ignoring a sent signal stays ignoring it; a fault cannot
 			   be ignored (the kernel kills the process), so die of it. */
 			if (info->si_code > 0)

@@ -1588,6 +1588,24 @@ static int child_sent_default(void)
 	return 0;
 }
 
+/* SIG_IGN spelled with SA_SIGINFO in sa_flags (the union holds SIG_IGN
+   either way; the kernel keeps SA_SIGINFO when SA_RESETHAND resets). */
+static int child_sent_ignored_siginfo(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	attach();
+	trampgen_install();
+	trampgen_set_handler(FAULT_KIND, would_recover, NULL);
+	kill(getpid(), SIGSEGV);
+	return shared[3] == 0 ? 0 : 5;
+}
+
 static int child_sent_ignored(void)
 {
 	signal(SIGSEGV, SIG_IGN);
@@ -1628,6 +1646,9 @@ static int scenario_sent_signal(void)
 	CHECK(platform_run_child("sent_ignored", &end) == 0, "no child");
 	CHECK(!end.timed_out && !end.signaled && end.exit_code == 0, "sent to SIG_IGN: signal %d, exit %lu",
 	      end.signo, end.exit_code);
+	CHECK(platform_run_child("sent_ignored_siginfo", &end) == 0, "no child");
+	CHECK(!end.timed_out && !end.signaled && end.exit_code == 0,
+	      "sent to SIG_IGN with SA_SIGINFO in its flags: signal %d, exit %lu", end.signo, end.exit_code);
 	CHECK(shared[3] == 0, "trampgen's handler ran %d times in the children", shared[3]);
 	return 0;
 #else
@@ -1943,6 +1964,7 @@ static const struct child {
 	{ "plain_resethand", child_plain_resethand },
 	{ "sent_default", child_sent_default },
 	{ "sent_ignored", child_sent_ignored },
+	{ "sent_ignored_siginfo", child_sent_ignored_siginfo },
 	{ "install_over_self", child_install_over_self },
 	{ "previous_plain", child_previous_plain },
 	{ "previous_ignore", child_previous_ignore },
