@@ -76,6 +76,19 @@ static void load_handler(int kind, trampgen_handler *fn, void **user)
 	} while (c - s >= SLOTS);
 }
 
+void trampgen_handler_writers(int lock)
+{
+	char *expected = NULL;
+
+	if (!lock) {
+		__atomic_store_n(&writer, NULL, __ATOMIC_RELEASE);
+		return;
+	}
+	while (!__atomic_compare_exchange_n(&writer, &expected, &writer_self, 0, __ATOMIC_ACQUIRE,
+	                                    __ATOMIC_RELAXED))
+		expected = NULL;
+}
+
 int trampgen_set_handler(int kind, trampgen_handler fn, void *user)
 {
 	struct kind_table *t;
@@ -137,13 +150,18 @@ size_t trampgen_system_stack_min(void)
 	/*
 	 * What lands on a system stack: trampgen_sigresume itself pushes
 	 * nothing; a signal delivered while a resume passes through it
-	 * pushes its frame there (and the frame of a second one that
-	 * interrupts the first's handler), and that handler's own frames.
-	 * Two frames of the OS's minimum size and one page for an
-	 * async-signal-safe handler (plus the ABI's red zone and the frame's
-	 * alignment padding, well under 1 KiB).
+	 * pushes its frame there (the OS's minimum frame), then its handler
+	 * runs below that. One page beyond the frame: the ABI's red zone
+	 * (at most 128 bytes, skipped by the kernel) and the frame's
+	 * alignment padding (under 64 bytes) leave ~3.8 KiB for a minimal
+	 * async-signal-safe handler. This is a floor for validation; the
+	 * default, TRAMPGEN_SYSTEM_STACK_DEFAULT, leaves room for nested
+	 * signals and real handlers. Rounded up to the stack alignment, so
+	 * that an aligned buffer of exactly this size is accepted.
 	 */
-	return 2 * trampgen_os_min_frame() + 4096;
+	size_t a = TRAMPGEN_STACK_ALIGNMENT;
+
+	return (trampgen_os_min_frame() + 4096 + a - 1) / a * a;
 }
 
 static int fail(int err)
