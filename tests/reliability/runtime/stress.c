@@ -331,6 +331,19 @@ static void unblock_usr1(void)
 	block_usr1(SIG_UNBLOCK);
 }
 
+/*
+ * Let every SIGUSR1 already delivered reach on_usr1. Natively it has; a
+ * ThreadSanitizer build defers a delivered signal to the thread's next
+ * intercepted call, which this is.
+ */
+static void settle_usr1(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	pthread_sigmask(SIG_BLOCK, &none, NULL);
+}
+
 static void install_usr1(void)
 {
 	struct sigaction sa;
@@ -410,6 +423,7 @@ static void *storm_worker(void *arg)
 		if (!storm_private_stacks)
 			w->stack_lo = w->stack_hi - TRAMPGEN_SYSTEM_STACK_DEFAULT;
 		fault_n(w, storm_faults);
+		settle_usr1();
 	}
 	w->tcb_ok = tcb_intact(w) && trampgen_attached() == (w->attach_rc == 0);
 	for (int i = 0; i < TLS_CANARY_WORDS; i++)
@@ -724,8 +738,8 @@ static int scenario_install_race(void)
 	long wrong_while_installed = 0, wrong_after = 0, main_lost = 0;
 	int started = 0;
 
-	race_rounds = scaled(2000, 50);
-	race_faults = scaled(50000, 500);
+	race_rounds = scaled(5000, 50);
+	race_faults = scaled(100000, 500);
 	install_next_handler();
 	for (int i = 0; i < NFAULT_SIGNALS; i++)
 		sigaction(fault_signals[i], NULL, &before[i]);
@@ -832,6 +846,7 @@ static int child_round(const char *what)
 	child_w.stack_hi = trampgen_system_stack_top();
 	child_w.stack_lo = child_w.stack_hi - TRAMPGEN_SYSTEM_STACK_DEFAULT;
 	fault_n(&child_w, child_faults);
+	settle_usr1();
 	claimed = child_w.claimed - claimed;
 	recovered = child_w.recovered - recovered;
 	at = child_w.at_system_stack - at;
@@ -879,6 +894,7 @@ static void *fork_worker(void *arg)
 		w->stack_hi = trampgen_system_stack_top();
 		w->stack_lo = w->stack_hi - TRAMPGEN_SYSTEM_STACK_DEFAULT;
 		fault_n(w, fork_faults);
+		settle_usr1();
 	}
 	w->detach_rc = trampgen_detach();
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
@@ -911,6 +927,13 @@ static int scenario_fork(void)
 	long forks = scaled(40, 4), passed = 0, hung = 0;
 	int started = 0;
 
+#if defined(__SANITIZE_THREAD__)
+	/* Measured: with two threads running at the fork, each child missed the
+	   first SIGUSR1 delivered to it; forking single-threaded, none did. */
+	printf("skipped: ThreadSanitizer does not support the child of a multi-threaded fork that goes on "
+	       "without exec (it turns its own interceptors off there and loses a signal delivery)\n");
+	return SKIPPED;
+#endif
 	fork_faults = scaled(50000, 500);
 	child_faults = scaled(2000, 100);
 	printf("  %ld forks from an attached thread while %d attached threads fault %ld times each; "
@@ -1032,8 +1055,10 @@ static int scenario_thread_exit(void)
 		return 1;
 	}
 	trampgen_set_handler(FAULT_KIND, h_recover, NULL);
-	/* Warm up: thread stacks cached, every library's per-thread state made. */
-	if (run_exit_threads(2 * EXIT_BATCH, 1, &warm) < 0 || run_exit_threads(2 * EXIT_BATCH, 0, &warm) < 0) {
+	/* Warm up: thread stacks cached, every library's per-thread state made
+	   (ThreadSanitizer's grows by some 30 mappings over its first few
+	   hundred threads, detached or not). */
+	if (run_exit_threads(400, 1, &warm) < 0 || run_exit_threads(2 * EXIT_BATCH, 0, &warm) < 0) {
 		printf("skipped: cannot create threads here\n");
 		return SKIPPED;
 	}
@@ -1089,7 +1114,7 @@ NOINLINE static int fault_and_jump_out(struct worker *w)
 static int scenario_siglongjmp_out(void)
 {
 	static struct worker w;
-	long rounds = scaled(200, 20), per_round = scaled(100, 10), left = 0;
+	long rounds = scaled(2000, 20), per_round = scaled(100, 10), left = 0;
 	sigset_t before, after;
 
 	printf("  %ld rounds: a handler siglongjmps out, then %ld faults must all reach it\n", rounds, per_round);
@@ -1163,9 +1188,10 @@ static trampgen_verdict h_detach_inside(trampgen_fault *f, void *user)
 static int scenario_detach_in_handler(void)
 {
 	static struct worker w;
-	long n = scaled(2000, 50);
-	stack_t ss, after;
+	long n = scaled(20000, 50);
+	stack_t own, ss, after;
 	uintptr_t alt_lo, alt_hi;
+	int had_own;
 
 	printf("  %ld faults; each handler calls trampgen_detach and trampgen_attach\n", n);
 	install_next_handler();
@@ -1175,11 +1201,18 @@ static int scenario_detach_in_handler(void)
 	}
 	init_worker(&w, 0);
 	me = &w;
+	/* A sanitizer's runtime may have given this thread an alternate stack:
+	   then attach keeps it and detach leaves it. */
+	had_own = sigaltstack(NULL, &own) == 0 && !(own.ss_flags & SS_DISABLE);
+	if (had_own)
+		printf("  note: the thread has an alternate stack before attach\n");
 	if (trampgen_attach(NULL, 0) != 0) {
 		printf("  FAIL trampgen_attach: %s\n", strerror(errno));
 		return 1;
 	}
 	CHECK(sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE), "attach gave no alternate stack");
+	if (had_own)
+		CHECK(ss.ss_sp == own.ss_sp && ss.ss_size == own.ss_size, "attach replaced the thread's own alternate stack");
 	alt_lo = (uintptr_t)ss.ss_sp;
 	alt_hi = alt_lo + ss.ss_size;
 	in_handler.top = trampgen_system_stack_top();
@@ -1208,8 +1241,15 @@ static int scenario_detach_in_handler(void)
 	/* Outside a handler, detach works and frees what attach mapped. */
 	CHECK(trampgen_detach() == 0, "detach outside a handler: %s", strerror(errno));
 	CHECK(!trampgen_attached(), "attached after detach");
-	CHECK(sigaltstack(NULL, &after) == 0 && (after.ss_flags & SS_DISABLE), "detach left the alternate stack");
-	CHECK(mapped(alt_lo, alt_hi) == 0, "the alternate stack is still mapped after detach");
+	if (had_own) {
+		CHECK(sigaltstack(NULL, &after) == 0 && !(after.ss_flags & SS_DISABLE) && after.ss_sp == own.ss_sp,
+		      "detach took away the thread's own alternate stack");
+	} else {
+		CHECK(sigaltstack(NULL, &after) == 0 && (after.ss_flags & SS_DISABLE), "detach left the alternate stack");
+		CHECK(mapped(alt_lo, alt_hi) == 0, "the alternate stack is still mapped after detach");
+	}
+	CHECK(mapped(in_handler.top - TRAMPGEN_SYSTEM_STACK_DEFAULT, in_handler.top) == 0,
+	      "the system stack trampgen mapped is still mapped after detach");
 	/* ... and the next fault goes to the handler before trampgen. */
 	fault_once(&w);
 	CHECK(w.next_calls == 1 && in_handler.calls == n, "after detach: %ld passed on, %ld trampgen handler calls",

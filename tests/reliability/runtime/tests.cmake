@@ -49,7 +49,7 @@ if(_stress_run)
     # ThreadSanitizer wraps every handler; it must not claim the fault
     # signals itself (handle_*=0) and must report any race it sees.
     list(APPEND _stress_env
-      "TSAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:halt_on_error=1:exitcode=66:report_signal_unsafe=1")
+      "TSAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:use_sigaltstack=0:halt_on_error=1:exitcode=66:report_signal_unsafe=1")
     set(_stress_timeout 600)
   elseif(TRAMPGEN_SANITIZE)
     # As for the fault suite (tests/posix/tests.cmake): ASan leaves the fault
