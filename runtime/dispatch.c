@@ -143,7 +143,11 @@ size_t trampgen_system_stack_min(void)
 	 * async-signal-safe handler (plus the ABI's red zone and the frame's
 	 * alignment padding, well under 1 KiB).
 	 */
-	return 2 * trampgen_os_min_frame() + 4096;
+	size_t a = TRAMPGEN_STACK_ALIGNMENT;
+
+	/* A multiple of the stack alignment, so that an aligned buffer of
+	   exactly this size is accepted. */
+	return (2 * trampgen_os_min_frame() + 4096 + a - 1) / a * a;
 }
 
 static int fail(int err)

@@ -260,6 +260,12 @@ void trampgen_os_detach(struct trampgen_thread *th)
  */
 static struct sigaction *previous[NFAULT];
 static struct sigaction dfl_record;          /* zero: SIG_DFL, empty mask, no flags */
+/* Every record ever made, so that they stay reachable (not leaks). */
+struct record {
+	struct sigaction sa;
+	struct record *older;
+};
+static struct record *records;
 static int installed;
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -272,6 +278,19 @@ static void *entry(void)
 static int is_trampgen(const struct sigaction *sa)
 {
 	return (sa->sa_flags & SA_SIGINFO) && (void *)sa->sa_sigaction == entry();
+}
+
+/* SIG_DFL and SIG_IGN, whatever the flags say: the kernel keeps SA_SIGINFO
+   in sa_flags when SA_RESETHAND resets the handler, and the handler is one
+   union with sa_sigaction. */
+static int is_default(const struct sigaction *sa)
+{
+	return sa->sa_handler == SIG_DFL;
+}
+
+static int is_ignore(const struct sigaction *sa)
+{
+	return sa->sa_handler == SIG_IGN;
 }
 
 static int same_action(const struct sigaction *a, const struct sigaction *b)
@@ -298,17 +317,22 @@ static int signal_index(int signo)
 static int record_previous(int i, const struct sigaction *old)
 {
 	struct sigaction *cur = __atomic_load_n(&previous[i], __ATOMIC_ACQUIRE), *rec;
+	struct record *r;
 
 	if (is_trampgen(old))
 		rec = &dfl_record;      /* our own entry, left by someone: no loop */
 	else if (cur != NULL && same_action(cur, old))
 		return 0;
-	else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_DFL)
+	else if (is_default(old))
 		rec = &dfl_record;
-	else if ((rec = malloc(sizeof *rec)) == NULL)
+	else if ((r = malloc(sizeof *r)) == NULL)
 		return -1;
-	else
-		*rec = *old;
+	else {
+		r->sa = *old;
+		r->older = records;
+		records = r;
+		rec = &r->sa;
+	}
 	__atomic_store_n(&previous[i], rec, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -364,12 +388,11 @@ static void chain(int signo, siginfo_t *info, void *uctx)
 	}
 	for (;;) {
 		old = __atomic_load_n(&previous[i], __ATOMIC_ACQUIRE);
-		if (old == NULL || is_trampgen(old) ||
-		    (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_DFL)) {
+		if (old == NULL || is_trampgen(old) || is_default(old)) {
 			die_by_default(signo, info, 0);
 			return;
 		}
-		if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN) {
+		if (is_ignore(old)) {
 			/* Ignoring a sent signal stays ignoring it; a fault cannot
 			   be ignored (the kernel kills the process), so die of it. */
 			if (info->si_code > 0)
