@@ -681,6 +681,9 @@ static void *race_faulter(void *arg)
 	struct worker *w = arg;
 
 	me = w;   /* never attached */
+	/* Start once trampgen is being installed and removed. */
+	while (__atomic_load_n(&race_toggles, __ATOMIC_ACQUIRE) == 0)
+		sched_yield();
 	fault_n(w, race_faults);
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -785,14 +788,18 @@ static int scenario_install_race(void)
 	      install/uninstall and two more install. */
 	printf("  %d unattached threads x %ld faults; 1 thread toggles install/uninstall, %d more install\n",
 	       RACE_FAULTERS, race_faults, RACE_INSTALLERS);
+	if (start_thread(&toggler, race_toggler, NULL) != 0 || start_thread(&more[0], race_installer, NULL) != 0 ||
+	    start_thread(&more[1], race_installer, NULL) != 0) {
+		printf("skipped: cannot create threads here\n");
+		_exit(SKIPPED);
+	}
 	started = 0;
 	for (; started < RACE_FAULTERS; started++) {
 		init_worker(&w[started], started);
 		if (start_thread(&t[started], race_faulter, &w[started]) != 0)
 			break;
 	}
-	if (started < RACE_FAULTERS || start_thread(&toggler, race_toggler, NULL) != 0 ||
-	    start_thread(&more[0], race_installer, NULL) != 0 || start_thread(&more[1], race_installer, NULL) != 0) {
+	if (started < RACE_FAULTERS) {
 		printf("skipped: cannot create threads here\n");
 		_exit(SKIPPED);
 	}
