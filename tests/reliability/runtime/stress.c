@@ -580,6 +580,19 @@ static trampgen_verdict h_b(trampgen_fault *f, void *user)
 }
 
 static long update_faults;
+static pthread_t updater;
+static volatile long signal_flips;
+
+/* The updater's SIGUSR1: flip the pair from a signal handler, which may
+   have interrupted the updater inside trampgen_set_handler. */
+static void flip_in_signal(int signo)
+{
+	(void)signo;
+	if (__atomic_add_fetch(&signal_flips, 1, __ATOMIC_RELAXED) % 2)
+		trampgen_set_handler(FAULT_KIND, h_b, &ub);
+	else
+		trampgen_set_handler(FAULT_KIND, h_a, &ua);
+}
 
 static void *update_worker(void *arg)
 {
@@ -588,8 +601,11 @@ static void *update_worker(void *arg)
 	me = w;
 	w->attach_rc = trampgen_attach(NULL, 0);
 	w->attach_errno = errno;
-	if (w->attach_rc == 0)
-		fault_n(w, update_faults);
+	for (long i = 0; w->attach_rc == 0 && i < update_faults; i++) {
+		fault_once(w);
+		if (i % 16 == 0)
+			pthread_kill(updater, SIGUSR1);
+	}
 	w->detach_rc = trampgen_detach();
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -602,8 +618,18 @@ static int scenario_handler_updates(void)
 	long updates = 0, a = 0, b = 0;
 	int started = 0;
 
+	struct sigaction sa;
+
 	update_faults = scaled(50000, 500);
-	printf("  %d threads x %ld faults; this thread alternates (A, &ua) and (B, &ub)\n", UPDATE_THREADS, update_faults);
+	printf("  %d threads x %ld faults; this thread alternates (A, &ua) and (B, &ub), in a loop and in a "
+	       "SIGUSR1 handler the faulting threads trigger every 16 faults; the handlers flip it too\n",
+	       UPDATE_THREADS, update_faults);
+	updater = pthread_self();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = flip_in_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
 	if (trampgen_install() != 0) {
 		printf("  FAIL trampgen_install: %s\n", strerror(errno));
 		return 1;
@@ -636,7 +662,8 @@ static int scenario_handler_updates(void)
 		CHECK(w[i].wrong_address == 0, "thread %d: %ld faults with another address", i, w[i].wrong_address);
 		CHECK(w[i].detach_rc == 0, "thread %d: detach returned %d", i, w[i].detach_rc);
 	}
-	printf("  %ld updates; %ld calls of A, %ld of B\n", updates, a, b);
+	printf("  %ld updates in the loop, %ld in a signal handler; %ld calls of A, %ld of B\n", updates, signal_flips, a, b);
+	CHECK(signal_flips > 0, "no SIGUSR1 reached the updating thread");
 	CHECK(a + b == UPDATE_THREADS * update_faults, "%ld handler calls for %ld faults", a + b, UPDATE_THREADS * update_faults);
 	CHECK(a > 0 && b > 0, "A ran %ld times, B %ld times", a, b);
 	CHECK(pair_mismatches == 0, "%ld calls saw the other handler's user pointer", pair_mismatches);
