@@ -561,7 +561,7 @@ static trampgen_verdict h_a(trampgen_fault *f, void *user)
 	if (user != &ua)
 		__atomic_add_fetch(&pair_mismatches, 1, __ATOMIC_RELAXED);
 	/* A handler may change the handler too. */
-	if (++w->a_calls % 64 == 0)
+	if (++w->a_calls % 8 == 0)
 		trampgen_set_handler(FAULT_KIND, h_b, &ub);
 	return claim(f, w);
 }
@@ -574,7 +574,7 @@ static trampgen_verdict h_b(trampgen_fault *f, void *user)
 		return TRAMPGEN_CONTINUE_SEARCH;
 	if (user != &ub)
 		__atomic_add_fetch(&pair_mismatches, 1, __ATOMIC_RELAXED);
-	if (++w->b_calls % 64 == 0)
+	if (++w->b_calls % 8 == 0)
 		trampgen_set_handler(FAULT_KIND, h_a, &ua);
 	return claim(f, w);
 }
