@@ -137,17 +137,18 @@ size_t trampgen_system_stack_min(void)
 	/*
 	 * What lands on a system stack: trampgen_sigresume itself pushes
 	 * nothing; a signal delivered while a resume passes through it
-	 * pushes its frame there (and the frame of a second one that
-	 * interrupts the first's handler), and that handler's own frames.
-	 * Two frames of the OS's minimum size and one page for an
-	 * async-signal-safe handler (plus the ABI's red zone and the frame's
-	 * alignment padding, well under 1 KiB).
+	 * pushes its frame there (the OS's minimum frame), then its handler
+	 * runs below that. One page beyond the frame: the ABI's red zone
+	 * (at most 128 bytes, skipped by the kernel) and the frame's
+	 * alignment padding (under 64 bytes) leave ~3.8 KiB for a minimal
+	 * async-signal-safe handler. This is a floor for validation; the
+	 * default, TRAMPGEN_SYSTEM_STACK_DEFAULT, leaves room for nested
+	 * signals and real handlers. Rounded up to the stack alignment, so
+	 * that an aligned buffer of exactly this size is accepted.
 	 */
 	size_t a = TRAMPGEN_STACK_ALIGNMENT;
 
-	/* A multiple of the stack alignment, so that an aligned buffer of
-	   exactly this size is accepted. */
-	return (2 * trampgen_os_min_frame() + 4096 + a - 1) / a * a;
+	return (trampgen_os_min_frame() + 4096 + a - 1) / a * a;
 }
 
 static int fail(int err)

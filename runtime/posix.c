@@ -268,6 +268,24 @@ struct record {
 static struct record *records;
 static int installed;
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A fork while another thread installs must not leave the child's lock
+   held by a thread the child does not have. */
+static void lock_for_fork(void)
+{
+	pthread_mutex_lock(&install_lock);
+}
+
+static void unlock_after_fork(void)
+{
+	pthread_mutex_unlock(&install_lock);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+}
 
 static void *entry(void)
 {
@@ -494,6 +512,7 @@ int trampgen_install(void)
 	struct sigaction sa, old;
 	int i, err = 0;
 
+	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&install_lock);
 	if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_unlock(&install_lock);

@@ -1279,6 +1279,23 @@ static trampgen_verdict detach_inside(trampgen_fault *f, void *user)
 	return inject_recovery(f, user);
 }
 
+/* set_handler from inside a handler: the next fault sees the new pair. */
+static int swap_marker;
+static volatile int swapped_calls, swapped_user_ok;
+
+static trampgen_verdict swapped(trampgen_fault *f, void *user)
+{
+	swapped_calls++;
+	swapped_user_ok += user == &swap_marker;
+	return inject_recovery(f, NULL);
+}
+
+static trampgen_verdict swap_inside(trampgen_fault *f, void *user)
+{
+	trampgen_set_handler(FAULT_KIND, swapped, &swap_marker);
+	return inject_recovery(f, user);
+}
+
 static int scenario_detach_in_handler(void)
 {
 	uintptr_t top;
@@ -1305,6 +1322,12 @@ static int scenario_detach_in_handler(void)
 	sigaltstack(NULL, &after);
 	CHECK(!(after.ss_flags & SS_DISABLE) && after.ss_sp == before.ss_sp, "the alternate stack changed");
 #endif
+	/* set_handler inside a handler (no deadlock), seen by the next fault. */
+	trampgen_set_handler(FAULT_KIND, swap_inside, NULL);
+	faulted_reading((volatile int *)0);
+	faulted_reading((volatile int *)0);
+	CHECK(swapped_calls == 1 && swapped_user_ok == 1, "after set_handler in a handler: %d calls, %d with its user",
+	      swapped_calls, swapped_user_ok);
 	/* Outside a handler, it works. */
 	CHECK(trampgen_detach() == 0 && !trampgen_attached(), "detach outside the handler");
 	return 0;
