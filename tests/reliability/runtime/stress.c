@@ -892,14 +892,22 @@ static int child_round(const char *what)
 	return 0;
 }
 
-/* In the child: the attachment it inherited works, detach and attach again work. */
+/*
+ * In the child: install works whatever the parent's toggler was doing at
+ * the fork, the attachment it inherited works, detach and attach again
+ * work, and uninstall puts the handler from before trampgen back.
+ */
 static int fork_child(void)
 {
 	int bad = 0;
 
-	alarm(60);    /* a hang ends as SIGALRM, which the parent reports */
+	alarm(30);    /* a hang ends as SIGALRM, which the parent reports */
 	init_worker(&child_w, FORK_THREADS);
 	me = &child_w;
+	if (trampgen_install() != 0) {
+		say("  child: install failed: %s\n", strerror(errno));
+		return 1;
+	}
 	if (!trampgen_attached()) {
 		say("  child: not attached after fork\n");
 		return 1;
@@ -915,7 +923,27 @@ static int fork_child(void)
 	}
 	bad |= child_round("attached again");
 	bad |= trampgen_detach() != 0;
+	trampgen_uninstall();
+	if (!same_handler(SIGSEGV, next_handler)) {
+		say("  child: after uninstall SIGSEGV is not the handler from before trampgen\n");
+		bad = 1;
+	}
 	return bad;
+}
+
+static volatile int fork_stop;
+static volatile long fork_toggles;
+
+/* In the parent, while it forks: install and uninstall in a loop. */
+static void *fork_toggler(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&fork_stop, __ATOMIC_ACQUIRE)) {
+		trampgen_install();
+		trampgen_uninstall();
+		__atomic_add_fetch(&fork_toggles, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
 }
 
 static void *fork_worker(void *arg)
@@ -957,7 +985,7 @@ static int wait_child(pid_t pid, int *status)
 static int scenario_fork(void)
 {
 	struct worker w[FORK_THREADS];
-	pthread_t t[FORK_THREADS];
+	pthread_t t[FORK_THREADS], toggler;
 	long forks = scaled(40, 4), passed = 0, hung = 0;
 	int started = 0;
 
@@ -970,10 +998,11 @@ static int scenario_fork(void)
 #endif
 	fork_faults = scaled(50000, 500);
 	child_faults = scaled(2000, 100);
-	printf("  %ld forks from an attached thread while %d attached threads fault %ld times each; "
-	       "each child faults %ld times, detaches, attaches, faults %ld times\n",
-	       forks, FORK_THREADS, fork_faults, child_faults, child_faults);
+	printf("  %ld forks from an attached thread while %d attached threads fault %ld times each and another "
+	       "installs and uninstalls trampgen; each child installs, faults %ld times, detaches, attaches, "
+	       "faults %ld times, uninstalls\n", forks, FORK_THREADS, fork_faults, child_faults, child_faults);
 	install_usr1();
+	install_next_handler();   /* the parent's faults while trampgen is not installed */
 	if (trampgen_install() != 0) {
 		printf("  FAIL trampgen_install: %s\n", strerror(errno));
 		return 1;
@@ -988,7 +1017,7 @@ static int scenario_fork(void)
 		if (start_thread(&t[started], fork_worker, &w[started]) != 0)
 			break;
 	}
-	if (started < FORK_THREADS) {
+	if (started < FORK_THREADS || start_thread(&toggler, fork_toggler, NULL) != 0) {
 		printf("skipped: cannot create threads here\n");
 		_exit(SKIPPED);
 	}
@@ -1007,24 +1036,33 @@ static int scenario_fork(void)
 			_exit(fork_child());
 		if (wait_child(pid, &status) != 0) {
 			hung++;
+			break;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+			passed++;
 			continue;
 		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			passed++;
-		else if (WIFSIGNALED(status))
+		if (WIFSIGNALED(status))
 			printf("  child %ld killed by signal %d (%s)\n", k, WTERMSIG(status), strsignal(WTERMSIG(status)));
 		else
 			printf("  child %ld exited with status %d\n", k, WEXITSTATUS(status));
+		break;    /* one is enough, and a hang costs its alarm */
 	}
 	for (int i = 0; i < FORK_THREADS; i++)
 		pthread_join(t[i], NULL);
+	__atomic_store_n(&fork_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(toggler, NULL);
+	printf("  %ld install/uninstall toggles\n", fork_toggles);
 	CHECK(hung == 0, "%ld children hung", hung);
 	CHECK(passed == forks, "%ld of %ld children passed", passed, forks);
+	/* Each fault was claimed by trampgen, or, while it was not installed,
+	   reached the handler from before it; once, and recovered. */
 	for (int i = 0; i < FORK_THREADS; i++) {
-		CHECK(w[i].attach_rc == 0 && w[i].not_faulted == 0 && w[i].claimed == fork_faults &&
-		      w[i].recovered == fork_faults && w[i].at_system_stack >= fork_faults,
-		      "thread %d: attach %d, %ld claimed, %ld recovered, %ld SIGUSR1 on the system stack of %ld faults",
-		      i, w[i].attach_rc, w[i].claimed, w[i].recovered, w[i].at_system_stack, fork_faults);
+		CHECK(w[i].attach_rc == 0 && w[i].not_faulted == 0 && w[i].claimed + w[i].next_calls == fork_faults &&
+		      w[i].recovered == fork_faults && w[i].at_system_stack >= w[i].claimed,
+		      "thread %d: attach %d, %ld claimed, %ld passed on, %ld recovered, %ld SIGUSR1 on the system stack "
+		      "of %ld faults", i, w[i].attach_rc, w[i].claimed, w[i].next_calls, w[i].recovered,
+		      w[i].at_system_stack, fork_faults);
 		CHECK(w[i].detach_rc == 0, "thread %d: detach returned %d", i, w[i].detach_rc);
 	}
 	CHECK(trampgen_detach() == 0, "detach");
