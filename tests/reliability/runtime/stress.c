@@ -377,6 +377,7 @@ static trampgen_verdict h_storm(trampgen_fault *f, void *user)
 static unsigned char private_area[STORM_THREADS][CANARY_ZONE + PRIVATE_STACK + CANARY_ZONE]
 	__attribute__((aligned(4096)));
 static int storm_private_stacks;
+static size_t private_size;       /* of each caller-provided system stack */
 static long storm_faults;
 
 /* Whether the thread's own TCB and TLS survived. */
@@ -412,7 +413,7 @@ static void *storm_worker(void *arg)
 		tls_canary[i] = canary_word(i);
 	if (storm_private_stacks) {
 		memset(area, CANARY_BYTE, sizeof private_area[0]);
-		w->attach_rc = trampgen_attach(area + CANARY_ZONE, PRIVATE_STACK);
+		w->attach_rc = trampgen_attach(area + CANARY_ZONE, private_size);
 		w->stack_lo = (uintptr_t)area + CANARY_ZONE;
 	} else {
 		w->attach_rc = trampgen_attach(NULL, 0);
@@ -432,7 +433,7 @@ static void *storm_worker(void *arg)
 	if (storm_private_stacks) {
 		ok = 1;
 		for (unsigned i = 0; i < CANARY_ZONE; i++)
-			ok &= area[i] == CANARY_BYTE && area[CANARY_ZONE + PRIVATE_STACK + i] == CANARY_BYTE;
+			ok &= area[i] == CANARY_BYTE && area[CANARY_ZONE + private_size + i] == CANARY_BYTE;
 		w->canary_ok = ok;
 	}
 	w->detach_rc = trampgen_detach();
@@ -449,8 +450,12 @@ static int storm(int private_stacks)
 
 	storm_private_stacks = private_stacks;
 	storm_faults = scaled(50000, 200);
-	printf("  %d threads x %ld faults, %s system stacks, SIGUSR1 storm without SA_ONSTACK\n",
-	       STORM_THREADS, storm_faults, private_stacks ? "caller-provided" : "trampgen-mapped (attach(NULL, 0))");
+	if (private_stacks)
+		printf("  %d threads x %ld faults, caller-provided system stacks of %lu bytes between canary zones, "
+		       "SIGUSR1 storm without SA_ONSTACK\n", STORM_THREADS, storm_faults, (unsigned long)private_size);
+	else
+		printf("  %d threads x %ld faults, trampgen-mapped system stacks (attach(NULL, 0)), "
+		       "SIGUSR1 storm without SA_ONSTACK\n", STORM_THREADS, storm_faults);
 	install_usr1();
 	if (trampgen_install() != 0) {
 		printf("  FAIL trampgen_install: %s\n", strerror(errno));
@@ -539,6 +544,9 @@ static int scenario_storm_private(void)
 	      "system stack top %#lx outside [%p, %p]", (unsigned long)trampgen_system_stack_top(),
 	      (void *)base, (void *)(base + ok_size));
 	CHECK(trampgen_detach() == 0, "detach");
+	/* The storm on stacks of exactly that size: one signal frame and the
+	   handler it runs must fit (the canary zones say if they did not). */
+	private_size = ok_size;
 	rc = storm(1);
 	return rc;
 }
