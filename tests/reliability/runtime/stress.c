@@ -523,7 +523,7 @@ static int scenario_storm_private(void)
 
 	printf("  trampgen_system_stack_min() = %lu\n", (unsigned long)min);
 	CHECK(min > 0 && min <= PRIVATE_STACK, "system stack minimum %lu (this test gives %u)", (unsigned long)min, PRIVATE_STACK);
-	if (min == 0 || ok_size > 4 * PRIVATE_STACK)
+	if (min == 0 || ok_size > PRIVATE_STACK)
 		return 1;
 	/* Too small for one signal frame: refused, the thread stays unattached. */
 	errno = 0;
