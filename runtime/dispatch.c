@@ -76,6 +76,19 @@ static void load_handler(int kind, trampgen_handler *fn, void **user)
 	} while (c - s >= SLOTS);
 }
 
+void trampgen_handler_writers(int lock)
+{
+	char *expected = NULL;
+
+	if (!lock) {
+		__atomic_store_n(&writer, NULL, __ATOMIC_RELEASE);
+		return;
+	}
+	while (!__atomic_compare_exchange_n(&writer, &expected, &writer_self, 0, __ATOMIC_ACQUIRE,
+	                                    __ATOMIC_RELAXED))
+		expected = NULL;
+}
+
 int trampgen_set_handler(int kind, trampgen_handler fn, void *user)
 {
 	struct kind_table *t;

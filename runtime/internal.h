@@ -48,6 +48,12 @@ size_t trampgen_os_min_frame(void);
 int trampgen_os_attach(struct trampgen_thread *th);
 void trampgen_os_detach(struct trampgen_thread *th);
 
+/* Provided by dispatch.c for backends that fork (POSIX, pthread_atfork):
+   1 takes the lock trampgen_set_handler's writers hold, 0 releases it, so
+   that a child is not left with it held by a thread it does not have. Not
+   on the fault path; a backend without fork never calls it. */
+void trampgen_handler_writers(int lock);
+
 /* The shared decision: call the handler, route the resume. Fault path.
    Besides the public verdicts it returns TRAMPGEN_NESTED_FAULT for a fault
    inside a handler of this thread: the backend writes the line

@@ -270,15 +270,17 @@ static int installed;
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-/* A fork while another thread installs must not leave the child's lock
-   held by a thread the child does not have. */
+/* A fork while another thread installs (or sets a handler) must not leave
+   the child's lock held by a thread the child does not have. */
 static void lock_for_fork(void)
 {
 	pthread_mutex_lock(&install_lock);
+	trampgen_handler_writers(1);
 }
 
 static void unlock_after_fork(void)
 {
+	trampgen_handler_writers(0);
 	pthread_mutex_unlock(&install_lock);
 }
 
