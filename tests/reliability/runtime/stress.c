@@ -912,8 +912,8 @@ static int fork_child(void)
 	alarm(30);    /* a hang ends as SIGALRM, which the parent reports */
 	init_worker(&child_w, FORK_THREADS);
 	me = &child_w;
-	if (trampgen_install() != 0) {
-		say("  child: install failed: %s\n", strerror(errno));
+	if (trampgen_install() != 0 || trampgen_set_handler(FAULT_KIND, h_storm, NULL) != 0) {
+		say("  child: install or set_handler failed: %s\n", strerror(errno));
 		return 1;
 	}
 	if (!trampgen_attached()) {
@@ -942,7 +942,7 @@ static int fork_child(void)
 static volatile int fork_stop;
 static volatile long fork_toggles;
 
-/* In the parent, while it forks: install and uninstall in a loop. */
+/* In the parent, while it forks: one thread installs and uninstalls in a loop ... */
 static void *fork_toggler(void *arg)
 {
 	(void)arg;
@@ -950,6 +950,18 @@ static void *fork_toggler(void *arg)
 		trampgen_install();
 		trampgen_uninstall();
 		__atomic_add_fetch(&fork_toggles, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* ... and another sets the handler (the same function, its user pointer
+   alternating) in a loop, so that it is often inside set_handler at the fork. */
+static void *fork_setter(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&fork_stop, __ATOMIC_ACQUIRE)) {
+		trampgen_set_handler(FAULT_KIND, h_storm, &ua);
+		trampgen_set_handler(FAULT_KIND, h_storm, &ub);
 	}
 	return NULL;
 }
@@ -993,7 +1005,7 @@ static int wait_child(pid_t pid, int *status)
 static int scenario_fork(void)
 {
 	struct worker w[FORK_THREADS];
-	pthread_t t[FORK_THREADS], toggler;
+	pthread_t t[FORK_THREADS], toggler, setter;
 	long forks = scaled(40, 4), passed = 0, hung = 0;
 	int started = 0;
 
@@ -1007,7 +1019,7 @@ static int scenario_fork(void)
 	fork_faults = scaled(50000, 500);
 	child_faults = scaled(2000, 100);
 	printf("  %ld forks from an attached thread while %d attached threads fault %ld times each and another "
-	       "installs and uninstalls trampgen; each child installs, faults %ld times, detaches, attaches, "
+	       "installs and uninstalls trampgen, and a fourth sets the handler; each child installs, sets the handler, faults %ld times, detaches, attaches, "
 	       "faults %ld times, uninstalls\n", forks, FORK_THREADS, fork_faults, child_faults, child_faults);
 	install_usr1();
 	install_next_handler();   /* the parent's faults while trampgen is not installed */
@@ -1025,7 +1037,8 @@ static int scenario_fork(void)
 		if (start_thread(&t[started], fork_worker, &w[started]) != 0)
 			break;
 	}
-	if (started < FORK_THREADS || start_thread(&toggler, fork_toggler, NULL) != 0) {
+	if (started < FORK_THREADS || start_thread(&toggler, fork_toggler, NULL) != 0 ||
+	    start_thread(&setter, fork_setter, NULL) != 0) {
 		printf("skipped: cannot create threads here\n");
 		_exit(SKIPPED);
 	}
@@ -1060,6 +1073,7 @@ static int scenario_fork(void)
 		pthread_join(t[i], NULL);
 	__atomic_store_n(&fork_stop, 1, __ATOMIC_RELEASE);
 	pthread_join(toggler, NULL);
+	pthread_join(setter, NULL);
 	printf("  %ld install/uninstall toggles\n", fork_toggles);
 	CHECK(hung == 0, "%ld children hung", hung);
 	CHECK(passed == forks, "%ld of %ld children passed", passed, forks);
