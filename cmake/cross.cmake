@@ -61,9 +61,9 @@ trampgen_cross(harness-windows-amd64 TARGET windows-amd64 MODE harness COMPILER 
   OWN_CC x86_64-w64-mingw32-gcc)
 # Linux targets other than the host's: real signals, under qemu-user.
 trampgen_cross(linux-386 TARGET linux-386 MODE posix TOOLCHAIN i686-linux-gnu COMPILER i686-linux-gnu-gcc)
-# linux-arm64 also runs the reliability suite's signal storms, under qemu, with counts / 20.
+# linux-arm64 also runs the reliability suite's signal storms, under qemu, with counts / 4.
 trampgen_cross(linux-arm64 TARGET linux-arm64 MODE posix TOOLCHAIN aarch64-linux-gnu COMPILER aarch64-linux-gnu-gcc
-  CMAKE_ARGS "-DTRAMPGEN_STRESS_SUBSET=storm_default|storm_private" -DTRAMPGEN_STRESS_SCALE=20)
+  CMAKE_ARGS "-DTRAMPGEN_STRESS_SUBSET=storm_default|storm_private" -DTRAMPGEN_STRESS_SCALE=4)
 trampgen_cross(linux-arm TARGET linux-arm MODE posix TOOLCHAIN arm-linux-gnueabihf COMPILER arm-linux-gnueabihf-gcc)
 trampgen_cross(linux-riscv64 TARGET linux-riscv64 MODE posix TOOLCHAIN riscv64-linux-gnu COMPILER riscv64-linux-gnu-gcc)
 
@@ -75,4 +75,4 @@ trampgen_cross(linux-amd64-sanitize TARGET linux-amd64 MODE posix COMPILER cc
 # The host target with ThreadSanitizer: the runtime and its reliability suite.
 trampgen_cross(linux-amd64-tsan TARGET linux-amd64 MODE reliability COMPILER cc
   CMAKE_ARGS "-DCMAKE_C_FLAGS=-fsanitize=thread -fno-omit-frame-pointer"
-             -DTRAMPGEN_SANITIZE=thread -DTRAMPGEN_STRESS_SCALE=5)
+             -DTRAMPGEN_SANITIZE=thread -DTRAMPGEN_STRESS_SCALE=2)
