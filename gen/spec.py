@@ -578,6 +578,8 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
             seen[field].setdefault(e[field], k)
         if e["name"] in reserved["symbol"]:
             err(f"{key}.name", f"trampgen_{e['name']} is a name the templates generate themselves")
+        elif f"trampgen_{e['name']}" == o["dispatcher"]:
+            err(f"{key}.name", f"trampgen_{e['name']} is the dispatcher (os.dispatcher)")
         if e["kind"] in reserved["kind"]:
             err(f"{key}.kind", f"TRAMPGEN_KIND_{e['kind']} is a macro the templates generate themselves")
         if e["value"] > MAX_KIND:
@@ -590,8 +592,7 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
             err(f"handler.args[{k}].name", f"{a['name']!r} is already the name of argument {names.index(a['name'])}")
         elif a["name"] == "kind":
             err(f"handler.args[{k}].name", "'kind' is the dispatcher's own last parameter")
-    if o["dispatcher"].startswith("trampgen_") and o["dispatcher"][len("trampgen_"):] in (
-            reserved["symbol"] | {e.name for e in entries}):
+    if o["dispatcher"].startswith("trampgen_") and o["dispatcher"][len("trampgen_"):] in reserved["symbol"]:
         err("os.dispatcher", f"{o['dispatcher']} is a symbol the generated code defines itself")
     c = d["context"]
     os_ = Os(
