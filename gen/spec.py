@@ -265,8 +265,10 @@ class Loader:
                 continue
             n = f[:-len(".toml")]
             if not NAME.fullmatch(n):
-                self.error("spec/target/" + f, "(file)", f"target name {n!r} is not valid ({NAME_RULE}): "
-                           "it names the directory out/<target>/; rename or remove the file")
+                # ASCII-escaped, spaces too: a look-alike or invisible character shows as what it is.
+                shown = ascii(n)[1:-1].replace(" ", "\\x20")
+                self.error(f"spec/target/{shown}.toml", "(file)", f"target name '{shown}' is not valid "
+                           f"({NAME_RULE}): it names the directory out/<target>/; rename or remove the file")
                 continue
             names.append(n)
         if not names and not self.errors:
