@@ -121,7 +121,9 @@ def read_tree(root: Path) -> Tree:
             if stat.S_ISDIR(st.st_mode):
                 stack.append(sub)
             elif stat.S_ISREG(st.st_mode):
-                with open(root / sub, "rb") as f:   # a regular file, not a link: lstat said so
+                # Regular said lstat; O_NOFOLLOW in case it was swapped for a link since.
+                fd = os.open(root / sub, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+                with os.fdopen(fd, "rb") as f:
                     tree.files[sub] = (f.read(), st.st_mtime_ns)
             else:
                 tree.odd[sub] = _kind(st.st_mode)

@@ -459,12 +459,11 @@ def group_kill(sc: Scratch, run: Runner, args):
     root = sc.case()
     sets = [out_set(root)]
     stale_templates(root, "new")
+    t0 = time.monotonic()
     r = gen(root, "generate")
+    duration = time.monotonic() - t0     # of a run that writes: the writes are at its end
     expect(r, 0, [], "set-up")
     sets.append(out_set(root))
-    t0 = time.monotonic()
-    gen(root, "generate", "--check")
-    duration = time.monotonic() - t0
     templates = {t: (root / "templates" / t).read_bytes() for t in os.listdir(root / "templates")}
     old_templates = {t: (sc.template / "templates" / t).read_bytes() for t in templates}
     landed = {"old": 0, "new": 0, "leftover": 0}
@@ -477,7 +476,8 @@ def group_kill(sc: Scratch, run: Runner, args):
         outside = snapshot(root, include_out=False)
         p = subprocess.Popen([sys.executable, "-m", "gen", "generate"], cwd=root, env=ENV,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0, duration * 1.5))
+        # Half the kills anywhere in the run, half in its last 40%, where out/ is staged and swapped.
+        time.sleep(rng.uniform(0, duration * 1.2) if k % 2 else rng.uniform(duration * 0.6, duration * 1.1))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=TIMEOUT)
         now = out_set(root)
