@@ -87,6 +87,8 @@ class Scratch:
         return root
 
     def close(self):
+        # Cases made directories read-only or unreadable on purpose.
+        subprocess.run(["chmod", "-R", "u+rwX", str(self.base)], capture_output=True)
         subprocess.run(["rm", "-rf", str(self.base)])
 
 
