@@ -212,7 +212,9 @@ def replace(root: Path, tree: Tree, new: dict[str, tuple[bytes, int | None]]) ->
     # beside out/: every directory in it must let us unlink its entries.
     for d in tree.dirs:
         if not os.access(root / d, os.W_OK | os.X_OK):
-            raise OutputError(f"{d}: not writable: {os.strerror(errno.EACCES)}; out/ is unchanged")
+            ro = os.statvfs(root / d).f_flag & os.ST_RDONLY
+            raise OutputError(f"{d}: not writable: {os.strerror(errno.EROFS if ro else errno.EACCES)}; "
+                              "out/ is unchanged")
     staging = root / STAGING
     try:
         os.mkdir(staging, DIR_MODE)
