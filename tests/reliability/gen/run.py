@@ -670,6 +670,20 @@ def group_fullfs(sc: Scratch, run: Runner, args):
 
         for k, leave in enumerate([0, 4096, 16384, 65536, 131072, 196608, 2 << 20][:max(1, args.iterations)]):
             run(f"full disk, {leave} bytes left", iteration, leave, k)
+
+        def read_only_fs():
+            stale_templates(root, "ro")
+            before = snapshot(root, include_out=True)
+            subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True, timeout=TIMEOUT)
+            try:
+                r = gen(root, "generate")
+            finally:
+                subprocess.run(["mount", "-o", "remount,rw", str(mnt)], check=True, timeout=TIMEOUT)
+            expect(r, 3, [r"trampgen: out: not writable: Read-only file system; out/ is unchanged"],
+                   "read-only filesystem")
+            if snapshot(root, include_out=True) != before:
+                raise Failure("the tree changed")
+        run("read-only filesystem", read_only_fs)
     finally:
         subprocess.run(["umount", str(mnt)], timeout=TIMEOUT)
 
