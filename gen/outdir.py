@@ -137,7 +137,12 @@ _AT_FDCWD = -100
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (renameat2 RENAME_EXCHANGE); False if the system cannot."""
+    """Atomically swap two paths (renameat2 RENAME_EXCHANGE); False if the system cannot.
+
+    TRAMPGEN_SWAP=rename in the environment forces the two-rename fallback (for a
+    filesystem whose exchange misbehaves, and for tests of the fallback itself)."""
+    if os.environ.get("TRAMPGEN_SWAP") == "rename":
+        return False
     try:
         # The C library the interpreter runs on (no ldconfig lookup); glibc 2.28+ has renameat2.
         fn = ctypes.CDLL(None, use_errno=True).renameat2

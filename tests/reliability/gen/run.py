@@ -112,9 +112,10 @@ def snapshot(root: Path, include_out: bool) -> dict[str, tuple]:
     return snap
 
 
-def out_set(root: Path) -> dict[str, str]:
-    out = root / "out"
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+def out_set(root: Path, name: str = "out") -> dict[str, str]:
+    """out/ (or a directory standing in for it) as {out/...: sha256}."""
+    out = root / name
+    return {"out/" + p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(out.rglob("*")) if p.is_file() and not p.is_symlink()}
 
 
@@ -468,7 +469,7 @@ def group_kill(sc: Scratch, run: Runner, args):
     sets.append(out_set(root))
     templates = {t: (root / "templates" / t).read_bytes() for t in os.listdir(root / "templates")}
     old_templates = {t: (sc.template / "templates" / t).read_bytes() for t in templates}
-    landed = {"old": 0, "new": 0, "leftover": 0}
+    landed = {"old": 0, "new": 0, "leftover": 0, "no out/": 0}
 
     def iteration(k: int):
         # Alternate the direction: from the new set back to the old one, and on.
@@ -476,13 +477,21 @@ def group_kill(sc: Scratch, run: Runner, args):
         for t, data in (old_templates if want == 0 else templates).items():
             (root / "templates" / t).write_bytes(data)
         outside = snapshot(root, include_out=False)
-        p = subprocess.Popen([sys.executable, "-m", "gen", "generate"], cwd=root, env=ENV,
+        # Every third run swaps with the two-rename fallback instead of RENAME_EXCHANGE.
+        env = dict(ENV, TRAMPGEN_SWAP="rename") if k % 3 == 2 else ENV
+        p = subprocess.Popen([sys.executable, "-m", "gen", "generate"], cwd=root, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Half the kills anywhere in the run, half in its last 40%, where out/ is staged and swapped.
         time.sleep(rng.uniform(0, duration * 1.2) if k % 2 else rng.uniform(duration * 0.6, duration * 1.1))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=TIMEOUT)
         now = out_set(root)
+        if not os.path.lexists(root / "out"):
+            # Killed between the fallback's two renames (documented): the old set must be
+            # whole in .trampgen-old, and the next run puts it back before anything else.
+            now = out_set(root, ".trampgen-old")
+            if now != sets[1 - want]:
+                raise Failure(f"no out/ after kill -9 at iteration {k}, and .trampgen-old is not the old set")
         if now == sets[want]:
             landed["new"] += 1
         elif now == sets[1 - want]:
@@ -491,6 +500,7 @@ def group_kill(sc: Scratch, run: Runner, args):
             raise Failure(f"after kill -9 at iteration {k}, out/ is neither the old nor the new set: "
                           f"{diff(now, sets[want])}")
         landed["leftover"] += (root / ".trampgen-staging").exists() or (root / ".trampgen-old").exists()
+        landed["no out/"] += not os.path.lexists(root / "out")
         r = gen(root, "generate")
         expect(r, 0, [], f"rerun after kill -9 (iteration {k})")
         if out_set(root) != sets[want]:
@@ -502,7 +512,8 @@ def group_kill(sc: Scratch, run: Runner, args):
     for k in range(args.iterations):
         run(f"kill -9 iteration {k}", iteration, k)
     print(f"kills landed: {landed['old']} with the old out/, {landed['new']} with the new one, "
-          f"{landed['leftover']} leaving a staging directory for the rerun to remove "
+          f"{landed['leftover']} leaving a staging directory for the rerun to remove, "
+          f"{landed['no out/']} between the fallback's two renames "
           f"(one run takes {duration:.2f}s here)")
 
 
