@@ -25,7 +25,6 @@ anything changes, and removal never leaves the tree being removed.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import fcntl
 import os
@@ -122,7 +121,9 @@ def read_tree(root: Path) -> Tree:
             if stat.S_ISDIR(st.st_mode):
                 stack.append(sub)
             elif stat.S_ISREG(st.st_mode):
-                with open(root / sub, "rb") as f:   # a regular file, not a link: lstat said so
+                # Regular said lstat; O_NOFOLLOW in case it was swapped for a link since.
+                fd = os.open(root / sub, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+                with os.fdopen(fd, "rb") as f:
                     tree.files[sub] = (f.read(), st.st_mtime_ns)
             else:
                 tree.odd[sub] = _kind(st.st_mode)
@@ -136,10 +137,15 @@ _AT_FDCWD = -100
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (renameat2 RENAME_EXCHANGE); False if the system cannot."""
+    """Atomically swap two paths (renameat2 RENAME_EXCHANGE); False if the system cannot.
+
+    TRAMPGEN_SWAP=rename in the environment forces the two-rename fallback (for a
+    filesystem whose exchange misbehaves, and for tests of the fallback itself)."""
+    if os.environ.get("TRAMPGEN_SWAP") == "rename":
+        return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        fn = libc.renameat2
+        # The C library the interpreter runs on (no ldconfig lookup); glibc 2.28+ has renameat2.
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return False
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
@@ -211,7 +217,9 @@ def replace(root: Path, tree: Tree, new: dict[str, tuple[bytes, int | None]]) ->
     # beside out/: every directory in it must let us unlink its entries.
     for d in tree.dirs:
         if not os.access(root / d, os.W_OK | os.X_OK):
-            raise OutputError(f"{d}: not writable: {os.strerror(errno.EACCES)}; out/ is unchanged")
+            ro = os.statvfs(root / d).f_flag & os.ST_RDONLY
+            raise OutputError(f"{d}: not writable: {os.strerror(errno.EROFS if ro else errno.EACCES)}; "
+                              "out/ is unchanged")
     staging = root / STAGING
     try:
         os.mkdir(staging, DIR_MODE)

@@ -265,8 +265,10 @@ class Loader:
                 continue
             n = f[:-len(".toml")]
             if not NAME.fullmatch(n):
-                self.error("spec/target/" + f, "(file)", f"target name {n!r} is not valid ({NAME_RULE}): "
-                           "it names the directory out/<target>/; rename or remove the file")
+                # ASCII-escaped, spaces too: a look-alike or invisible character shows as what it is.
+                shown = ascii(n)[1:-1].replace(" ", "\\x20")
+                self.error(f"spec/target/{shown}.toml", "(file)", f"target name '{shown}' is not valid "
+                           f"({NAME_RULE}): it names the directory out/<target>/; rename or remove the file")
                 continue
             names.append(n)
         if not names and not self.errors:
@@ -578,6 +580,8 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
             seen[field].setdefault(e[field], k)
         if e["name"] in reserved["symbol"]:
             err(f"{key}.name", f"trampgen_{e['name']} is a name the templates generate themselves")
+        elif f"trampgen_{e['name']}" == o["dispatcher"]:
+            err(f"{key}.name", f"trampgen_{e['name']} is the dispatcher (os.dispatcher)")
         if e["kind"] in reserved["kind"]:
             err(f"{key}.kind", f"TRAMPGEN_KIND_{e['kind']} is a macro the templates generate themselves")
         if e["value"] > MAX_KIND:
@@ -590,8 +594,7 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
             err(f"handler.args[{k}].name", f"{a['name']!r} is already the name of argument {names.index(a['name'])}")
         elif a["name"] == "kind":
             err(f"handler.args[{k}].name", "'kind' is the dispatcher's own last parameter")
-    if o["dispatcher"].startswith("trampgen_") and o["dispatcher"][len("trampgen_"):] in (
-            reserved["symbol"] | {e.name for e in entries}):
+    if o["dispatcher"].startswith("trampgen_") and o["dispatcher"][len("trampgen_"):] in reserved["symbol"]:
         err("os.dispatcher", f"{o['dispatcher']} is a symbol the generated code defines itself")
     c = d["context"]
     os_ = Os(

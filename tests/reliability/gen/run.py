@@ -87,6 +87,8 @@ class Scratch:
         return root
 
     def close(self):
+        # Cases made directories read-only or unreadable on purpose.
+        subprocess.run(["chmod", "-R", "u+rwX", str(self.base)], capture_output=True)
         subprocess.run(["rm", "-rf", str(self.base)])
 
 
@@ -110,9 +112,10 @@ def snapshot(root: Path, include_out: bool) -> dict[str, tuple]:
     return snap
 
 
-def out_set(root: Path) -> dict[str, str]:
-    out = root / "out"
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+def out_set(root: Path, name: str = "out") -> dict[str, str]:
+    """out/ (or a directory standing in for it) as {out/...: sha256}."""
+    out = root / name
+    return {"out/" + p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(out.rglob("*")) if p.is_file() and not p.is_symlink()}
 
 
@@ -237,9 +240,9 @@ def name_file(f: Facts, name):
     return setup
 
 
-def name_line(shown, rep=None):
+def name_line(shown):
     return (rf"trampgen: spec/target/{re.escape(shown)}\.toml: \(file\): target name "
-            rf"'{re.escape(rep or shown)}' is not valid \(\[a-z0-9\]\[a-z0-9_-\]\*, at most 64 characters\): .*")
+            rf"'{re.escape(shown)}' is not valid \(\[a-z0-9\]\[a-z0-9_-\]\*, at most 64 characters\): .*")
 
 
 def toml_str(s: str) -> str:
@@ -288,11 +291,10 @@ def group_hostile(sc: Scratch, run: Runner, args):
 
     # Item 2: names that are not the documented pattern.
     look = next((T[:i] + LOOKALIKE[c] + T[i + 1:] for i, c in enumerate(T) if c in LOOKALIKE), "\u0430" + T)
-    for name, shown, rep in (('a"b', 'a"b', None), ("a\nb", "a\\nb", None), ("a\\b", "a\\b", "a\\\\b"),
-                             (".hidden", ".hidden", None), ("-x", "-x", None), (look, look, None),
-                             (T.capitalize(), T.capitalize(), None), ("x" * 65, "x" * 65, None)):
+    for name in ('a"b', "a\nb", "a\\b", "a b", ".hidden", "-x", look, T.capitalize(), "x" * 65):
+        shown = ascii(name)[1:-1].replace(" ", "\\x20")
         run(f"target name {name[:20]!r}", refused, sc, name_file(f, name), ["generate"], 2,
-            [name_line(shown, rep), SPEC_ERR], f"target name {name!r}")
+            [name_line(shown), SPEC_ERR], f"target name {name!r}")
     run("target name on the command line", refused, sc, lambda root: None, ["generate", "../x"], 2,
         [r"trampgen: \(command line\): target: '\.\./x' is not a valid target name .*", SPEC_ERR], "argv ../x")
     trel = f"spec/target/{T}.toml"
@@ -460,15 +462,14 @@ def group_kill(sc: Scratch, run: Runner, args):
     root = sc.case()
     sets = [out_set(root)]
     stale_templates(root, "new")
+    t0 = time.monotonic()
     r = gen(root, "generate")
+    duration = time.monotonic() - t0     # of a run that writes: the writes are at its end
     expect(r, 0, [], "set-up")
     sets.append(out_set(root))
-    t0 = time.monotonic()
-    gen(root, "generate", "--check")
-    duration = time.monotonic() - t0
     templates = {t: (root / "templates" / t).read_bytes() for t in os.listdir(root / "templates")}
     old_templates = {t: (sc.template / "templates" / t).read_bytes() for t in templates}
-    landed = {"old": 0, "new": 0, "leftover": 0}
+    landed = {"old": 0, "new": 0, "leftover": 0, "no out/": 0}
 
     def iteration(k: int):
         # Alternate the direction: from the new set back to the old one, and on.
@@ -476,12 +477,21 @@ def group_kill(sc: Scratch, run: Runner, args):
         for t, data in (old_templates if want == 0 else templates).items():
             (root / "templates" / t).write_bytes(data)
         outside = snapshot(root, include_out=False)
-        p = subprocess.Popen([sys.executable, "-m", "gen", "generate"], cwd=root, env=ENV,
+        # Every third run swaps with the two-rename fallback instead of RENAME_EXCHANGE.
+        env = dict(ENV, TRAMPGEN_SWAP="rename") if k % 3 == 2 else ENV
+        p = subprocess.Popen([sys.executable, "-m", "gen", "generate"], cwd=root, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0, duration * 1.5))
+        # Half the kills anywhere in the run, half in its last 40%, where out/ is staged and swapped.
+        time.sleep(rng.uniform(0, duration * 1.2) if k % 2 else rng.uniform(duration * 0.6, duration * 1.1))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=TIMEOUT)
         now = out_set(root)
+        if not os.path.lexists(root / "out"):
+            # Killed between the fallback's two renames (documented): the old set must be
+            # whole in .trampgen-old, and the next run puts it back before anything else.
+            now = out_set(root, ".trampgen-old")
+            if now != sets[1 - want]:
+                raise Failure(f"no out/ after kill -9 at iteration {k}, and .trampgen-old is not the old set")
         if now == sets[want]:
             landed["new"] += 1
         elif now == sets[1 - want]:
@@ -490,6 +500,7 @@ def group_kill(sc: Scratch, run: Runner, args):
             raise Failure(f"after kill -9 at iteration {k}, out/ is neither the old nor the new set: "
                           f"{diff(now, sets[want])}")
         landed["leftover"] += (root / ".trampgen-staging").exists() or (root / ".trampgen-old").exists()
+        landed["no out/"] += not os.path.lexists(root / "out")
         r = gen(root, "generate")
         expect(r, 0, [], f"rerun after kill -9 (iteration {k})")
         if out_set(root) != sets[want]:
@@ -501,7 +512,8 @@ def group_kill(sc: Scratch, run: Runner, args):
     for k in range(args.iterations):
         run(f"kill -9 iteration {k}", iteration, k)
     print(f"kills landed: {landed['old']} with the old out/, {landed['new']} with the new one, "
-          f"{landed['leftover']} leaving a staging directory for the rerun to remove "
+          f"{landed['leftover']} leaving a staging directory for the rerun to remove, "
+          f"{landed['no out/']} between the fallback's two renames "
           f"(one run takes {duration:.2f}s here)")
 
 
@@ -669,6 +681,20 @@ def group_fullfs(sc: Scratch, run: Runner, args):
 
         for k, leave in enumerate([0, 4096, 16384, 65536, 131072, 196608, 2 << 20][:max(1, args.iterations)]):
             run(f"full disk, {leave} bytes left", iteration, leave, k)
+
+        def read_only_fs():
+            stale_templates(root, "ro")
+            before = snapshot(root, include_out=True)
+            subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True, timeout=TIMEOUT)
+            try:
+                r = gen(root, "generate")
+            finally:
+                subprocess.run(["mount", "-o", "remount,rw", str(mnt)], check=True, timeout=TIMEOUT)
+            expect(r, 3, [r"trampgen: out: not writable: Read-only file system; out/ is unchanged"],
+                   "read-only filesystem")
+            if snapshot(root, include_out=True) != before:
+                raise Failure("the tree changed")
+        run("read-only filesystem", read_only_fs)
     finally:
         subprocess.run(["umount", str(mnt)], timeout=TIMEOUT)
 
