@@ -34,19 +34,7 @@
 #define INJECT_ARG ((uintptr_t)0x5eed1234u)
 #define NOT_APPLICABLE 77
 
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (cond) {                                                     \
-			printf("  ok   %s\n", #cond);                           \
-		} else {                                                        \
-			failures++;                                             \
-			printf("  FAIL %s (line %d): ", #cond, __LINE__);       \
-			printf(__VA_ARGS__);                                    \
-			printf("\n");                                           \
-		}                                                               \
-	} while (0)
+#include "check.h"
 
 /* ---- faulting operations ------------------------------------------------ */
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "check.h"
+#include "../faults/check.h"
 #include "trampgen.h"
 
 static void *jump_back[5];

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "check.h"
+#include "../faults/check.h"
 #include "internal.h"   /* trampgen_os_thread: the one state per thread */
 
 #define EXITING_THREADS 64

@@ -40,19 +40,7 @@
 #define FAULT_KIND TRAMPGEN_KIND_SIGNAL
 #define SKIPPED 77
 
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (cond) {                                                     \
-			printf("  ok   %s\n", #cond);                           \
-		} else {                                                        \
-			failures++;                                             \
-			printf("  FAIL %s (line %d): ", #cond, __LINE__);       \
-			printf(__VA_ARGS__);                                    \
-			printf("\n");                                           \
-		}                                                               \
-	} while (0)
+#include "../../faults/check.h"
 
 /* ---- iteration counts ------------------------------------------------------ */
 

@@ -1,6 +1,8 @@
-/* The checks of the Windows-only test programs (as the fault suite's). */
-#ifndef WINDOWS_CHECK_H
-#define WINDOWS_CHECK_H
+/* The checks every test program prints: one line per check, `ok` or `FAIL`
+   with the reason, and the failures counted for the exit status. Shared by
+   the fault suite, the reliability suite and the Windows programs. */
+#ifndef TRAMPGEN_TEST_CHECK_H
+#define TRAMPGEN_TEST_CHECK_H
 
 #include <stdio.h>
 
@@ -18,7 +20,7 @@ static int failures;
 		}                                                               \
 	} while (0)
 
-static int finish(const char *name)
+static inline int finish(const char *name)
 {
 	if (failures != 0) {
 		printf("%s: FAILED (%d checks)\n", name, failures);
