@@ -14,8 +14,10 @@ generation must exit 2 with exactly one problem line naming the file and the
 key, and leave out/ as it was.
 
 Edits (every register is chosen by its role in the parsed spec):
-  scratch                  resume.scratch := two int registers with no role
-                           (context fields added, measured with CC, if they lack them)
+  scratch                  resume.scratch := two int registers with no role (or, if
+                           there are fewer, argument registers the handler call, the
+                           kind and inject-call leave dead; specedit.new_scratch_pair),
+                           context fields added, measured with CC, if they lack them
   callee_saved_reversed    every abi.callee_saved class in reverse save order
   callee_saved_shorter     the last register of the first class dropped: builds and
                            the fault suite passes (the C dispatcher keeps it anyway),
@@ -219,8 +221,6 @@ def edit_kind_register(e: Edit) -> None:
     nargs = len(t.os["handler"]["args"])
     int_args = t.abi["int_args"]
     free = t.free_int_registers()
-    if not free:
-        raise EditError(f"{t.rel}: resume.kind_register: no int register without a role to move it to")
     old = t.resume["kind_register"]
     if nargs < len(int_args):
         # The dispatcher's kind parameter is argument register nargs: the kind
@@ -228,13 +228,23 @@ def edit_kind_register(e: Edit) -> None:
         fixed = int_args[nargs]
         if old != fixed:
             raise Failed(f"the spec's kind register {old} is not the dispatcher's argument {nargs}, {fixed}")
+        # Another register that no other rule refuses as the kind register:
+        # not SP/PC/LR, not a handler argument, not callee-saved, not reserved.
+        others = set(t.special()) | set(int_args[:nargs]) | set(t.callee_saved_all()) \
+            | set(t.abi.get("reserved", {})) | {fixed}
+        candidates = free + [r for r in t.int_registers() if r not in others and r not in free]
+        if not candidates:
+            raise EditError(f"{t.rel}: resume.kind_register: no other int register to try")
+        other = candidates[0]
         log(f"{t.name}: the dispatcher takes the kind in argument register {nargs} ({fixed}): "
-            f"resume.kind_register is derived; another one ({free[0]}) must be refused")
+            f"resume.kind_register is derived; another one ({other}) must be refused")
         data = specedit.load(t.path)
-        data["resume"]["kind_register"] = free[0]
+        data["resume"]["kind_register"] = other
         e.refused("resume.kind_register",
                   rf"the dispatcher takes the kind in {re.escape(fixed)} \(argument {nargs}\); load it there", data)
         return
+    if not free:
+        raise EditError(f"{t.rel}: resume.kind_register: no int register without a role to move it to")
     t.resume["kind_register"] = free[0]
     t.save()
     log(f"resume.kind_register {old} -> {free[0]}")

@@ -205,11 +205,23 @@ class TargetSpec:
 # ---- the edits --------------------------------------------------------------------------
 
 def new_scratch_pair(t: TargetSpec) -> list[str]:
-    """Two int registers with no role, preferring ones the context record already names."""
+    """Two int registers other than the current pair that sigresume may destroy.
+
+    First choice: registers with no role at all. Only if there are fewer than
+    two of those: argument registers the handler call does not use, that are
+    not inject-call's argument (int_args[0]) and not the kind register (dead
+    when sigresume runs, which is why linux specs use some of them today).
+    Within each, registers the context record already names come first."""
     free = t.free_int_registers()
-    with_field = [r for r in free if r in t.fields]
-    pick = (with_field + [r for r in free if r not in with_field])[:2]
+    nargs = len(t.os["handler"]["args"])
+    spare_args = [r for r in t.abi["int_args"][max(1, nargs):]
+                  if r not in t.busy() - set(t.abi["int_args"]) and r != t.resume["kind_register"]
+                  and r not in t.resume["scratch"]]
+    pick = []
+    for tier in (free, spare_args):
+        pick += [r for r in tier if r in t.fields] + [r for r in tier if r not in t.fields]
+    pick = pick[:2]
     if len(pick) < 2:
         raise EditError(f"{t.rel}: resume.scratch: {t.data['isa']} has fewer than two int registers "
-                        f"without a role (free: {free})")
+                        f"that could replace the scratch pair (free: {free}, spare arguments: {spare_args})")
     return pick
