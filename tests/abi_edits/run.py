@@ -25,11 +25,14 @@ Edits (every register is chosen by its role in the parsed spec):
                            naming that register, because the compiler (the oracle)
                            says the ABI preserves it
   stack_alignment_doubled  abi.stack_alignment * 2
-  kind_register            resume.kind_register := a register with no role, where the
-                           validator lets it vary (the dispatcher takes the kind on
-                           the stack); where the dispatcher takes the kind in an
-                           argument register it is a derived fact: any other register
-                           must be refused, naming resume.kind_register
+  kind_register            where the dispatcher takes the kind in an argument register
+                           (the host, linux-amd64), resume.kind_register is a derived
+                           fact: any other register must be refused, naming it; then
+                           every other target whose dispatcher takes the kind on the
+                           stack gets another kind register, is generated, and its
+                           trampolines.S must pass the re2c checker (--checker); where
+                           the host itself may vary it, a register with no role is
+                           built and run like the other edits
   bad_scratch_callee_saved resume.scratch[i] := a callee-saved register, i = 0 and 1: refused
   bad_scratch_inject_arg   resume.scratch[i] := abi.int_args[0], i = 0 and 1: refused
 
@@ -242,6 +245,7 @@ def edit_kind_register(e: Edit) -> None:
         data["resume"]["kind_register"] = other
         e.refused("resume.kind_register",
                   rf"the dispatcher takes the kind in {re.escape(fixed)} \(argument {nargs}\); load it there", data)
+        kind_elsewhere(e)
         return
     if not free:
         raise EditError(f"{t.rel}: resume.kind_register: no int register without a role to move it to")
@@ -249,6 +253,50 @@ def edit_kind_register(e: Edit) -> None:
     t.save()
     log(f"resume.kind_register {old} -> {free[0]}")
     e.accepted(f"resume.kind_register = {free[0]}")
+
+
+def kind_elsewhere(e: Edit) -> None:
+    """The targets whose dispatcher takes the kind on the stack, where the kind register may vary.
+
+    They are not the host, so nothing of theirs runs here: each gets another
+    kind register, is generated, and its trampolines.S is judged by the
+    re2c checker (tests/checker/), which reads the kind register from the
+    same edited spec."""
+    variable = []
+    for f in sorted((e.work / "spec" / "target").glob("*.toml")):
+        t = TargetSpec(e.work, f.stem)
+        if t.name == e.target or len(t.os["handler"]["args"]) < len(t.abi["int_args"]):
+            continue
+        taken = set(t.special()) | set(t.callee_saved_all()) | set(t.abi.get("reserved", {})) \
+            | {t.resume["kind_register"]}
+        other = [r for r in t.int_registers() if r not in taken]
+        if not other:
+            log(f"{t.name}: the kind register may vary, but no other int register may take it")
+            continue
+        log(f"{t.name}: the dispatcher takes the kind on the stack: resume.kind_register "
+            f"{t.resume['kind_register']} -> {other[0]}")
+        t.resume["kind_register"] = other[0]
+        t.save()
+        variable.append(t.name)
+    if not variable:
+        log("no target's dispatcher takes the kind on the stack: the kind register is derived everywhere")
+        return
+    p = run([sys.executable, "-m", "gen", "--root", e.work, "generate", *variable], cwd=e.work)
+    if p.returncode:
+        raise Failed(f"generation refused another kind register on {', '.join(variable)}:\n{p.stderr}")
+    if not e.a.checker:
+        print(f"abi-edit: not checked: no re2c checker (trampgen_check) in this build, so the "
+              f"generated {', '.join(variable)} are not judged", flush=True)
+        return
+    for name in variable:
+        mine, theirs = e.work / "out" / name / "trampolines.S", e.a.src / "out" / name / "trampolines.S"
+        if filecmp.cmp(mine, theirs, shallow=False):
+            raise Failed(f"{name}: another kind register changed nothing in trampolines.S")
+        model = e.work / f"{name}.model"
+        must([sys.executable, e.work / "tests" / "checker" / "model.py", "--root", e.work, name, "-o", model])
+        p = must([e.a.checker, model, mine, "--cpp", e.a.cc[0]])
+        sys.stdout.write(p.stdout[-2000:])
+        log(f"{name}: generated with another kind register; the checker says every check holds")
 
 
 def _bad_scratch(e: Edit, reg_of, reason) -> None:
@@ -308,6 +356,7 @@ def main() -> int:
     ap.add_argument("--edit", required=True, choices=sorted(EDITS))
     ap.add_argument("--generator", default="Ninja")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--checker", type=Path, help="trampgen_check, for targets that are not the host")
     a = ap.parse_args(argv[:argv.index("--")])
     if not cc:
         sys.exit("run.py: no C compiler after --")

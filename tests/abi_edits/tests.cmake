@@ -30,7 +30,10 @@ foreach(e IN LISTS ABI_EDITS)
   add_test(NAME abi-edit/${e}
     COMMAND "${TRAMPGEN_PYTHON}" "${ABI_EDITS_DIR}/run.py" --src "${SRC}"
             --work "${CMAKE_CURRENT_BINARY_DIR}/abi-edits/${e}" --target ${T} --edit ${e}
-            --generator "${CMAKE_GENERATOR}" --jobs 2 -- ${_abi_cc})
+            --generator "${CMAKE_GENERATOR}" --jobs 2
+            # tests/checker/host.cmake defines it after this file, where re2c exists.
+            "$<$<TARGET_EXISTS:trampgen_check>:--checker=$<TARGET_FILE:trampgen_check>>"
+            -- ${_abi_cc})
   # A sub-build is a configure, ~10 compilations and the suite: well under a
   # minute here; the bound is for a loaded machine.
   set_tests_properties(abi-edit/${e} PROPERTIES TIMEOUT 300 LABELS abi-edit)
