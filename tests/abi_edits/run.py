@@ -14,6 +14,9 @@ generation must exit 2 with exactly one problem line naming the file and the
 key, and leave out/ as it was.
 
 Edits (every register is chosen by its role in the parsed spec):
+  rewrite_unchanged        no edit: every spec file written back by the emitter must
+                           generate the project's out/ byte for byte (the emitter is
+                           faithful, so the other edits change only what they say)
   scratch                  resume.scratch := two int registers with no role (or, if
                            there are fewer, argument registers the handler call, the
                            kind and inject-call leave dead; specedit.new_scratch_pair),
@@ -333,7 +336,25 @@ def edit_bad_scratch_inject_arg(e: Edit) -> None:
     _bad_scratch(e, reg_of, r"is the argument register inject-call fills: .+")
 
 
+def edit_rewrite_unchanged(e: Edit) -> None:
+    """No edit: every spec file rewritten by the emitter must generate out/ byte for byte."""
+    files = sorted((e.work / "spec").rglob("*.toml"))
+    for f in files:
+        specedit.save(f, specedit.load(f))
+    log(f"rewrote {len(files)} spec files through specedit.dumps (comments dropped, values kept)")
+    p = run([sys.executable, "-m", "gen", "--root", e.work, "generate"], cwd=e.work)
+    if p.returncode:
+        raise Failed(f"the rewritten spec does not generate:\n{p.stderr}")
+    mine, theirs = snapshot(e.work / "out"), snapshot(e.a.src / "out")
+    if mine != theirs:
+        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        raise Failed(f"out/ from the rewritten spec differs from the project's out/ in: {', '.join(differ)} "
+                     "(is the project's out/ up to date? gen/check says)")
+    log(f"out/ from the rewritten spec equals the project's ({len(mine)} files)")
+
+
 EDITS = {
+    "rewrite_unchanged": edit_rewrite_unchanged,
     "scratch": edit_scratch,
     "callee_saved_reversed": edit_callee_saved_reversed,
     "callee_saved_shorter": edit_callee_saved_shorter,
