@@ -29,7 +29,7 @@ Edits (every register is chosen by its role in the parsed spec):
                            says the ABI preserves it
   stack_alignment_doubled  abi.stack_alignment * 2
   kind_register            where the dispatcher takes the kind in an argument register
-                           (the host, linux-amd64), resume.kind_register is a derived
+                           (as on the host today), resume.kind_register is a derived
                            fact: any other register must be refused, naming it; then
                            every other target whose dispatcher takes the kind on the
                            stack gets another kind register, is generated, and its
