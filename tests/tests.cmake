@@ -20,6 +20,8 @@ if(TRAMPGEN_HOST_TARGET)
   foreach(extra conformance oracle)
     include("${SRC}/tests/${extra}/target.cmake" OPTIONAL)
   endforeach()
+  # ABI edits applied to a copy of the spec, regenerated, rebuilt and run.
+  include(tests/abi_edits/tests.cmake)
   add_test(NAME ${NAME}/demo COMMAND demo)
   set_tests_properties(${NAME}/demo PROPERTIES PASS_REGULAR_EXPRESSION "demo: 3 faults handled, 2 recovered by an injected call, 1 resumed exactly")
 endif()

@@ -122,24 +122,26 @@ foreach(t entries sigresume)
 endforeach()
 
 # The proof that the harness catches a wrong spec, on the host: a copy of
-# spec/ (mutate.py) whose linux-amd64 sigresume reads SP from r12 instead of
-# r8, with r12 taken out of callee_saved so that validation accepts it.
-# sigtramp then no longer saves r12, the clobbering dispatcher's value comes
-# back, and conformance-entries must fail naming r12.
-if(T STREQUAL "linux-amd64" AND NAME STREQUAL T AND NOT CMAKE_CROSSCOMPILING)
+# spec/ (mutate.py) whose sigresume reads SP from the first callee-saved int
+# register instead of resume.scratch[0], with that register taken out of
+# callee_saved so that validation accepts it. The edit is made on the parsed
+# spec, never on its text. sigtramp then no longer saves the register, the
+# clobbering dispatcher's value comes back, and conformance-entries must fail
+# naming it (mutate.py writes the expected line to mutation.cmake).
+if(TRAMPGEN_HOST_TARGET AND T STREQUAL TRAMPGEN_HOST_TARGET AND NAME STREQUAL T AND NOT CMAKE_CROSSCOMPILING)
   set(_mut "${CMAKE_CURRENT_BINARY_DIR}/conformance-mutant.spec")
   file(GLOB_RECURSE _mut_deps "${SRC}/spec/*.toml" "${SRC}/templates/*.j2" "${SRC}/gen/*.py")
   add_custom_command(
-    OUTPUT "${_mut}/out/${T}/trampolines.S" "${_mut}/out/${T}/trampgen_target.h"
-    COMMAND "${TRAMPGEN_PYTHON}" "${CONFORM_DIR}/mutate.py" "${SRC}" "${_mut}"
+    OUTPUT "${_mut}/out/${T}/trampolines.S" "${_mut}/out/${T}/trampgen_target.h" "${_mut}/mutation.cmake"
+    COMMAND "${TRAMPGEN_PYTHON}" "${CONFORM_DIR}/mutate.py" "${SRC}" "${_mut}" ${T} -- ${_conform_oracle_cc}
     COMMAND "${TRAMPGEN_PYTHON}" -m gen --root "${_mut}" generate ${T}
     WORKING_DIRECTORY "${SRC}"
-    DEPENDS "${CONFORM_DIR}/mutate.py" ${_mut_deps}
-    COMMENT "conformance: rendering ${T} from a spec with r8 swapped for callee-saved r12"
+    DEPENDS "${CONFORM_DIR}/mutate.py" "${SRC}/tests/abi_edits/specedit.py" ${_mut_deps}
+    COMMENT "conformance: rendering ${T} from a spec with resume.scratch[0] swapped for a callee-saved register"
     VERBATIM)
   conform_program(conformance-mutant "${_mut}/out/${T}")
   add_test(NAME ${NAME}/conformance-catches
     COMMAND "${CMAKE_COMMAND}" -DPROGRAM=$<TARGET_FILE:conformance-mutant> -DARGS=entries
-            "-DEXPECT=FAIL trampgen_signaltramp: r12 \\(64 bits\\) is preserved by the ABI"
+            "-DEXPECT_FILE=${_mut}/mutation.cmake"
             -P "${CONFORM_DIR}/expect_fail.cmake")
 endif()
