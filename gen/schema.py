@@ -148,6 +148,30 @@ ATTR = Leaf(str, "a C attribute", _pattern(C_ATTRIBUTE, 'empty or one __attribut
 DESIGNATOR = Leaf(str, "a C member designator", _pattern(FIELD, "a C member designator"))
 
 
+# Toolchain and runner data (spec/target toolchain.*, spec/os build/host_build):
+# words that end up in generated CMake files and shell commands, so no quote,
+# `$`, `;`, backslash or space can be part of one.
+WORD = Leaf(str, "a command or file name", _pattern(re.compile(r"[A-Za-z0-9_.+-][A-Za-z0-9_.+/-]*"),
+                                                    "a command name ([A-Za-z0-9_.+/-], no spaces)"))
+ABS_PATH = Leaf(str, "an absolute path", _pattern(re.compile(r"/[A-Za-z0-9_.+/-]*"),
+                                                  "an absolute path of [A-Za-z0-9_.+/-]"))
+FLAG = Leaf(str, "a compiler flag", _pattern(re.compile(r"[A-Za-z0-9_.,+/=:-]+"),
+                                             "one compiler argument of [A-Za-z0-9_.,+/=:-]"))
+PACKAGE = Leaf(str, "a Debian package name", _pattern(re.compile(r"[a-z0-9][a-z0-9+.-]+"),
+                                                      "a Debian package name"))
+DEB_ARCH = Leaf(str, "a Debian architecture", _pattern(re.compile(r"[a-z0-9][a-z0-9-]*"),
+                                                       "a Debian architecture name"))
+CMAKE_NAME = Leaf(str, "a CMake system or processor name",
+                  _pattern(re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*"), "a name of [A-Za-z0-9_.-]"))
+RUNNERS = ("native", "qemu", "wine", "none")
+RUNNER = Leaf(str, "a runner kind", _pattern(re.compile("|".join(RUNNERS)), "one of " + ", ".join(RUNNERS)))
+# The per-toolchain build modes cmake/target/CMakeLists.txt knows.
+MODES = ("windows", "objects", "harness", "posix", "reliability")
+MODE = Leaf(str, "a build mode", _pattern(re.compile("|".join(MODES)), "one of " + ", ".join(MODES)))
+BUILD_NAME = Leaf(str, "a build name pattern", _pattern(re.compile(r"[a-z0-9_-]*\{target\}[a-z0-9_-]*"),
+                                                        "a build name with one {target}, like harness-{target}"))
+
+
 def req(t, doc=""):
     return Key(t, True, doc)
 
@@ -209,6 +233,25 @@ OS = Table({
         "value": req(INT),
         "doc": req(DOC),
     }), 1)),
+    # The builds each target of this OS gets (cmake/cross.cmake): one per entry
+    # whose `runners` has the target's toolchain.runner.kind (every target when
+    # absent). `toolchain_os`: build with the toolchain of the target of that OS
+    # with the same ISA, the target's own compiler passed as TRAMPGEN_OWN_CC.
+    "build": opt(List(Table({
+        "name": req(BUILD_NAME),
+        "mode": req(MODE),
+        "runners": opt(List(RUNNER, 1)),
+        "toolchain_os": opt(SPEC_NAME),
+    }))),
+    # Extra builds of the host target (the one whose toolchain is native for
+    # the host processor), when it is a target of this OS.
+    "host_build": opt(List(Table({
+        "name": req(BUILD_NAME),
+        "mode": req(MODE),
+        "c_flags": req(List(FLAG, 1)),
+        "sanitize": req(Leaf(str, "a sanitizer setting", _pattern(re.compile(r"[A-Za-z0-9_]+"), "a word"))),
+        "stress_scale": req(INT),
+    }))),
     "context": req(Table({
         "type": req(C_IDENT),
         "headers": req(List(HDR)),
@@ -245,6 +288,31 @@ TARGET = Table({
     "resume": req(Table({
         "scratch": req(List(REGISTER)),
         "kind_register": req(REGISTER),
+    })),
+    # How the target is built and what runs its programs (cmake/cross.cmake,
+    # scripts/setup.sh); see docs/spec.md.
+    "toolchain": opt(Table({
+        "compiler": req(WORD),
+        "clang_target": opt(WORD),
+        "c_flags": opt(List(FLAG)),
+        "asm_flags": opt(List(FLAG)),
+        "ar": opt(WORD),
+        "ranlib": opt(WORD),
+        "system_name": req(CMAKE_NAME),
+        "system_processor": req(CMAKE_NAME),
+        "native_for": opt(List(CMAKE_NAME, 1)),
+        "sysroot": opt(ABS_PATH),
+        "objects_only": opt(BOOL),
+        "packages": req(List(PACKAGE)),
+        "runner": req(Table({
+            "kind": req(RUNNER),
+            "programs": opt(List(WORD, 1)),
+            "paths": opt(List(ABS_PATH)),
+            "package": opt(PACKAGE),
+            "multiarch": opt(DEB_ARCH),
+        })),
+        "storm_subset": opt(List(C_IDENT, 1)),
+        "storm_scale": opt(INT),
     })),
     "context": req(Table({
         "size": req(INT),

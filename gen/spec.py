@@ -369,6 +369,8 @@ class Os:
     context_headers: list[str]
     context_defines: list[str]
     context_detect: str
+    builds: list[dict] = dataclasses.field(default_factory=list)       # os build: [[build]]
+    host_builds: list[dict] = dataclasses.field(default_factory=list)  # [[host_build]]
 
 
 @dataclasses.dataclass
@@ -398,6 +400,7 @@ class Target:
     kind_register: str
     context_size: int
     context_fields: dict[str, ContextField]
+    toolchain: dict | None = None        # [toolchain], checked by validate_toolchain
 
     @property
     def formats(self) -> list[Format]:
@@ -610,7 +613,14 @@ def load_os(ld: Loader, name: str, referrer: Source) -> Os | None:
         context_headers=c["headers"],
         context_defines=c["defines"],
         context_detect=c["detect"],
+        builds=d.get("build", []),
+        host_builds=d.get("host_build", []),
     )
+    for key in ("build", "host_build"):
+        names = [b["name"] for b in d.get(key, [])]
+        for k, b in enumerate(d.get(key, [])):
+            if b["name"] in names[:k]:
+                err(f"{key}[{k}].name", f"{b['name']!r} is already the name of {key}[{names.index(b['name'])}]")
     ok = len(ld.errors) == n and fmt is not None and None not in harness
     return os_ if ok else None
 
@@ -647,8 +657,10 @@ def load_target(ld: Loader, name: str) -> Target | None:
         kind_register=resume["kind_register"],
         context_size=ctx["size"],
         context_fields={r: ContextField(r, f["field"], f["offset"]) for r, f in ctx["fields"].items()},
+        toolchain=d.get("toolchain"),
     )
     validate_target(ld, t)
+    validate_toolchain(ld, t)
     return t if len(ld.errors) == n else None
 
 
@@ -820,6 +832,35 @@ def validate_target(ld: Loader, t: Target) -> None:
                     ld.format_reported.add((fmt.src.rel, k, j))   # once, not once per target
                     ld.error(fmt.src, f"format.{k}[{j}]", f"{text!r} contains {hit!r}, which "
                              f"{breaks[hit]}; target {t.name} assembles this format")
+
+
+def validate_toolchain(ld: Loader, t: Target) -> None:
+    """What a runner kind needs (the keys only one target can check; see gen/builds.py for the rest)."""
+    tc = t.toolchain
+    if tc is None:
+        return
+    err = lambda key, reason: ld.error(t.src, key, reason)
+    run = tc["runner"]
+    kind = run["kind"]
+    if kind in ("qemu", "wine") and not run.get("programs"):
+        err("toolchain.runner.programs", f"missing: a {kind} runner needs the program(s) to look for")
+    if kind == "qemu" and "sysroot" not in tc:
+        err("toolchain.sysroot", "missing: qemu-user needs the target's libraries (-L SYSROOT)")
+    if kind in ("native", "none") and run.get("programs"):
+        err("toolchain.runner.programs", f"a {kind} runner runs no program")
+    if (kind == "native") != ("native_for" in tc):
+        err("toolchain.native_for", "missing: a native runner needs the host processors it is native for"
+            if kind == "native" else f"only a native toolchain is native for a host (runner is {kind})")
+    if kind == "native" and ("clang_target" in tc or "sysroot" in tc):
+        err("toolchain." + ("clang_target" if "clang_target" in tc else "sysroot"),
+            "a native toolchain builds for the host itself")
+    if "multiarch" in run and "package" not in run:
+        err("toolchain.runner.multiarch", "needs toolchain.runner.package: the package installed from it")
+    if ("storm_scale" in tc) != ("storm_subset" in tc):
+        err("toolchain.storm_scale" if "storm_scale" in tc else "toolchain.storm_subset",
+            "storm_subset and storm_scale go together")
+    if tc.get("storm_scale") == 0:
+        err("toolchain.storm_scale", "0: iteration counts are divided by it")
 
 
 def target_names(root: Path) -> list[str]:

@@ -2,12 +2,17 @@
 # Installs everything trampgen's build and tests need on a Debian bookworm machine.
 # Idempotent; run as root (or with sudo available).
 #
-# wine32 needs Debian's i386 multiarch, whose package index has at times been
-# out of sync with amd64: adding the architecture can make `apt-get update`
-# exit non-zero and the wine32 install fail. Neither is fatal here: the reason
-# is written to build-env/wine32.skip and the windows-386 wine test reports it
-# as its skip reason (the emulated-OS harness under qemu-i386 covers that
-# target without wine32).
+# What to install comes from spec/ (`python3 -m gen.builds packages`, run with
+# the system python3: tomllib, no Jinja2 needed): every target's
+# toolchain.packages, and each optional runner package (toolchain.runner.package)
+# with the Debian multiarch it comes from (toolchain.runner.multiarch).
+#
+# A foreign multiarch's package index has at times been out of sync with the
+# native one: adding the architecture can make `apt-get update` exit non-zero
+# and the optional install fail. Neither is fatal here: the reason is written
+# to build-env/PACKAGE.skip and the tests that need that runner report it as
+# their skip reason (the emulated-OS harness under qemu covers those targets
+# without it).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,48 +24,70 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 apt_get() { $SUDO apt-get -y -q -o Dpkg::Use-Pty=0 "$@"; }
 
-packages=(
-  # build
-  cmake ninja-build make gcc g++ re2c python3 python3-jinja2
-  # Windows targets: mingw-w64 for x86, clang + lld for arm/arm64 (mingw headers give CONTEXT)
-  gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 mingw-w64-common clang lld llvm
-  # runners: wine64 for windows-amd64, qemu-user for every foreign ISA
-  wine64 qemu-user
-  # Linux cross targets (gcc + libc for the sysroot qemu-user uses)
-  gcc-i686-linux-gnu libc6-dev-i386-cross
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-  gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
-)
+# What the generator and the build need before spec/ can be read.
+base=(cmake ninja-build make gcc g++ re2c python3 python3-jinja2)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  apt_get update || echo "setup: apt-get update exited non-zero; trying the install with the lists we have"
-  apt_get install --no-install-recommends "${missing[@]}"
+updated=0
+install_missing() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    if [ "$updated" -eq 0 ]; then
+      apt_get update || echo "setup: apt-get update exited non-zero; trying the install with the lists we have"
+      updated=1
+    fi
+    apt_get install --no-install-recommends "${missing[@]}"
+  fi
+}
+install_missing "${base[@]}"
+
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+if ! plan=$(cd "$here" && "$py" -m gen.builds packages); then
+  echo "setup: spec/ does not say what to install (the lines above name the file and key)" >&2
+  exit 1
 fi
+packages=()
+optional=()
+while read -r kind pkg rest; do
+  case "$kind" in
+    required) packages+=("$pkg") ;;
+    optional) optional+=("$pkg $rest") ;;
+  esac
+done <<<"$plan"
+install_missing "${packages[@]}"
 
-# wine32 (optional): i386 multiarch. Every failure here becomes a recorded skip reason.
-rm -f "$state/wine32.skip"
-if ! dpkg-query -W -f='${Status}' wine32 2>/dev/null | grep -q 'install ok installed'; then
+# Optional runner packages, from a multiarch when the spec names one. Every
+# failure here becomes a recorded skip reason, never a failed setup.
+native_arch=$(dpkg --print-architecture)
+for entry in "${optional[@]}"; do
+  read -r pkg arch targets <<<"$entry"
+  rm -f "$state/$pkg.skip"
+  if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    continue
+  fi
   reason=""
-  if ! dpkg --print-foreign-architectures | grep -qx i386; then
-    $SUDO dpkg --add-architecture i386 || reason="dpkg --add-architecture i386 failed"
+  from="Debian"
+  if [ "$arch" != "-" ]; then
+    from="Debian's $arch multiarch"
+    if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+      $SUDO dpkg --add-architecture "$arch" || reason="dpkg --add-architecture $arch failed"
+    fi
   fi
   if [ -z "$reason" ]; then
-    if ! apt_get update >"$state/wine32-update.log" 2>&1; then
-      echo "setup: apt-get update failed after adding i386 (see build-env/wine32-update.log); continuing"
+    if ! apt_get update >"$state/$pkg-update.log" 2>&1; then
+      echo "setup: apt-get update failed after adding $arch (see build-env/$pkg-update.log); continuing"
     fi
-    if ! apt_get install --no-install-recommends wine32 >"$state/wine32-install.log" 2>&1; then
-      reason="wine32 did not install from Debian's i386 multiarch (index out of sync with amd64?): $(grep -m1 -E '^E:' "$state/wine32-install.log" || tail -n1 "$state/wine32-install.log")"
+    if ! apt_get install --no-install-recommends "$pkg" >"$state/$pkg-install.log" 2>&1; then
+      reason="$pkg did not install from $from (index out of sync with $native_arch?): $(grep -m1 -E '^E:' "$state/$pkg-install.log" || tail -n1 "$state/$pkg-install.log")"
     fi
   fi
   if [ -n "$reason" ]; then
-    printf '%s\n' "$reason" >"$state/wine32.skip"
-    echo "setup: windows-386 under wine32 will be skipped: $reason"
+    printf '%s\n' "$reason" >"$state/$pkg.skip"
+    echo "setup: ${targets//,/, } under $pkg will be skipped: $reason"
   fi
-fi
+done
 echo "setup: done"
