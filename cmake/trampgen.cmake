@@ -8,6 +8,11 @@
 
 get_filename_component(TRAMPGEN_SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 
+# Generated assembly is built with assembler warnings as errors: a warning
+# (a truncated immediate, an operand the assembler reinterpreted) means the
+# instruction is not what the template meant, and the build must say so.
+set(TRAMPGEN_ASM_FATAL_WARNINGS "-Wa,--fatal-warnings")
+
 function(trampgen_runtime lib)
   cmake_parse_arguments(A "" "TARGET;BACKEND" "" ${ARGN})
   set(out "${TRAMPGEN_SOURCE_DIR}/out/${A_TARGET}")
@@ -20,7 +25,8 @@ function(trampgen_runtime lib)
   endif()
   add_library(${lib} STATIC ${srcs})
   target_include_directories(${lib} PUBLIC "${out}" "${TRAMPGEN_SOURCE_DIR}/runtime")
-  target_compile_options(${lib} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>)
+  target_compile_options(${lib} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>
+                                        $<$<COMPILE_LANGUAGE:ASM>:${TRAMPGEN_ASM_FATAL_WARNINGS}>)
   set_target_properties(${lib} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON)
 endfunction()
 
@@ -52,4 +58,15 @@ function(trampgen_c_command var)
     list(APPEND cc ${flags})
   endif()
   set(${var} ${cc} PARENT_SCOPE)
+endfunction()
+
+# trampgen_fatal_warnings_test(<name>): a test that an assembler warning
+# fails this build's assembler command (tests/objects/fatal_warnings.cmake).
+function(trampgen_fatal_warnings_test name)
+  trampgen_c_command(cc)
+  string(REPLACE ";" "|" cc "${cc}")
+  add_test(NAME ${name}
+    COMMAND ${CMAKE_COMMAND} "-DCC=${cc}" "-DFLAG=${TRAMPGEN_ASM_FATAL_WARNINGS}"
+            "-DSRC=${TRAMPGEN_SOURCE_DIR}/tests/objects/warns.S" "-DOUT=${CMAKE_CURRENT_BINARY_DIR}"
+            -P "${TRAMPGEN_SOURCE_DIR}/tests/objects/fatal_warnings.cmake")
 endfunction()

@@ -20,6 +20,7 @@ if(TRAMPGEN_HOST_TARGET)
   foreach(extra conformance oracle)
     include("${SRC}/tests/${extra}/target.cmake" OPTIONAL)
   endforeach()
+  trampgen_fatal_warnings_test(${NAME}/asm-fatal-warnings)
   # ABI edits applied to a copy of the spec, regenerated, rebuilt and run.
   include(tests/abi_edits/tests.cmake)
   add_test(NAME ${NAME}/demo COMMAND demo)
