@@ -216,7 +216,8 @@ def _errors(errors: list[SpecError]) -> int:
 
 
 def _write(root: Path, d: str, files: dict[str, str]) -> int:
-    base = Path(os.path.abspath(d))
+    # Resolved: a link into out/ (or spec/, ...) is refused like the directory itself.
+    base = Path(os.path.realpath(d))
     for sub in ("out", "spec", "templates", "gen", ".git"):
         if base == root / sub or (root / sub) in base.parents:
             print(f"trampgen: --dir {d}: inside {sub}/, which is not the build system's to write",
