@@ -70,3 +70,17 @@ function(trampgen_fatal_warnings_test name)
             "-DSRC=${TRAMPGEN_SOURCE_DIR}/tests/objects/warns.S" "-DOUT=${CMAKE_CURRENT_BINARY_DIR}"
             -P "${TRAMPGEN_SOURCE_DIR}/tests/objects/fatal_warnings.cmake")
 endfunction()
+
+# trampgen_scenarios(<var> <source>): the scenario names of a scenario
+# program (its `{ "name", scenario_... }` table rows, tests/faults/check.h),
+# in table order; configure re-runs when the source changes.
+function(trampgen_scenarios var source)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${source}")
+  file(STRINGS "${source}" rows REGEX "^[ \t]*{ \"[a-z_0-9]+\", scenario_")
+  set(names)
+  foreach(row IN LISTS rows)
+    string(REGEX REPLACE "^[ \t]*{ \"([a-z_0-9]+)\".*" "\\1" name "${row}")
+    list(APPEND names ${name})
+  endforeach()
+  set(${var} ${names} PARENT_SCOPE)
+endfunction()

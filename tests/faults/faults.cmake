@@ -2,13 +2,7 @@
 # against the library `trampgen`, one CTest test per scenario, named
 # ${NAME}/<scenario>. Scenario names come from suite.c itself.
 get_filename_component(FAULTS_DIR "${CMAKE_CURRENT_LIST_DIR}" ABSOLUTE)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${FAULTS_DIR}/suite.c")
-file(STRINGS "${FAULTS_DIR}/suite.c" _rows REGEX "^[ \t]*{ \"[a-z_0-9]+\", scenario_")
-set(FAULT_SCENARIOS)
-foreach(_row IN LISTS _rows)
-  string(REGEX REPLACE "^[ \t]*{ \"([a-z_0-9]+)\".*" "\\1" _name "${_row}")
-  list(APPEND FAULT_SCENARIOS ${_name})
-endforeach()
+trampgen_scenarios(FAULT_SCENARIOS "${FAULTS_DIR}/suite.c")
 
 function(fault_suite exe)
   add_executable(${exe} "${FAULTS_DIR}/suite.c" "${FAULTS_DIR}/capture.S" ${ARGN})

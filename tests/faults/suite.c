@@ -32,7 +32,7 @@
 #define FAULT_KIND TRAMPGEN_KIND_SIGNAL   /* POSIX: the signal handler */
 #endif
 #define INJECT_ARG ((uintptr_t)0x5eed1234u)
-#define NOT_APPLICABLE 77
+#define NOT_APPLICABLE SCENARIO_SKIPPED
 
 #include "check.h"
 
@@ -2113,10 +2113,7 @@ int suite_child(const char *name)
 	return 99;
 }
 
-static const struct scenario {
-	const char *name;
-	int (*run)(void);
-} scenarios[] = {
+static const struct scenario scenarios[] = {
 	{ "null_read", scenario_null_read },
 	{ "null_write", scenario_null_write },
 	{ "divide_by_zero", scenario_divide_by_zero },
@@ -2158,18 +2155,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc == 2 && strncmp(argv[1], "child:", 6) == 0)
 		return suite_child(argv[1] + 6);
-	if (argc != 2) {
-		for (unsigned i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
-			printf("%s\n", scenarios[i].name);
-		return argc == 1 ? 0 : 2;
-	}
-	for (unsigned i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
-		if (strcmp(argv[1], scenarios[i].name) == 0)
-			s = &scenarios[i];
-	if (s == NULL) {
-		printf("unknown scenario %s\n", argv[1]);
-		return 2;
-	}
+	s = scenario_named(scenarios, sizeof scenarios / sizeof scenarios[0], argc, argv, &rc);
+	if (s == NULL)
+		return rc;
 	printf("%s on %s (%s)\n", s->name, TRAMPGEN_TARGET, platform_name);
 	platform_set_next_handler(next_redirects);
 	if (trampgen_install() != 0) {
@@ -2178,12 +2166,5 @@ int main(int argc, char **argv)
 	}
 	rc = s->run();
 	trampgen_uninstall();
-	if (rc == NOT_APPLICABLE)
-		return rc;
-	if (rc != 0 || failures != 0) {
-		printf("%s: FAILED (%d checks)\n", s->name, failures);
-		return 1;
-	}
-	printf("%s: passed\n", s->name);
-	return 0;
+	return scenario_status(s->name, rc);
 }

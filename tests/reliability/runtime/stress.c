@@ -38,7 +38,7 @@
 #include "trampgen.h"
 
 #define FAULT_KIND TRAMPGEN_KIND_SIGNAL
-#define SKIPPED 77
+#define SKIPPED SCENARIO_SKIPPED
 
 #include "../../faults/check.h"
 
@@ -1341,10 +1341,7 @@ static int scenario_detach_in_handler(void)
 
 /* ---- driver ------------------------------------------------------------------- */
 
-static const struct scenario {
-	const char *name;
-	int (*run)(void);
-} scenarios[] = {
+static const struct scenario scenarios[] = {
 	{ "storm_default", scenario_storm_default },
 	{ "storm_private", scenario_storm_private },
 	{ "handler_updates", scenario_handler_updates },
@@ -1362,18 +1359,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (argc != 2) {
-		for (unsigned i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
-			printf("%s\n", scenarios[i].name);
-		return argc == 1 ? 0 : 2;
-	}
-	for (unsigned i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
-		if (strcmp(argv[1], scenarios[i].name) == 0)
-			s = &scenarios[i];
-	if (s == NULL) {
-		printf("unknown scenario %s\n", argv[1]);
-		return 2;
-	}
+	s = scenario_named(scenarios, sizeof scenarios / sizeof scenarios[0], argc, argv, &rc);
+	if (s == NULL)
+		return rc;
 	if (env != NULL && *env != '\0') {
 		char *end;
 
@@ -1386,12 +1374,5 @@ int main(int argc, char **argv)
 	printf("%s on %s (counts / %ld)\n", s->name, TRAMPGEN_TARGET, scale);
 	rc = s->run();
 	trampgen_uninstall();
-	if (rc == SKIPPED)
-		return rc;
-	if (rc != 0 || failures != 0) {
-		printf("%s: FAILED (%d checks)\n", s->name, failures);
-		return 1;
-	}
-	printf("%s: passed\n", s->name);
-	return 0;
+	return scenario_status(s->name, rc);
 }

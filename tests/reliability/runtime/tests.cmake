@@ -12,13 +12,7 @@
 # ThreadSanitizer; each gets the options its runtime needs to leave the
 # fault signals to trampgen.
 get_filename_component(STRESS_DIR "${CMAKE_CURRENT_LIST_DIR}" ABSOLUTE)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${STRESS_DIR}/stress.c")
-file(STRINGS "${STRESS_DIR}/stress.c" _stress_rows REGEX "^[ \t]*{ \"[a-z_0-9]+\", scenario_")
-set(STRESS_SCENARIOS)
-foreach(_row IN LISTS _stress_rows)
-  string(REGEX REPLACE "^[ \t]*{ \"([a-z_0-9]+)\".*" "\\1" _name "${_row}")
-  list(APPEND STRESS_SCENARIOS ${_name})
-endforeach()
+trampgen_scenarios(STRESS_SCENARIOS "${STRESS_DIR}/stress.c")
 
 set(TRAMPGEN_STRESS_SUBSET "" CACHE STRING "Reliability scenarios to run under an emulator (a list; none when empty)")
 set(TRAMPGEN_STRESS_SCALE 1 CACHE STRING "Divide the reliability suite's iteration counts by this")
