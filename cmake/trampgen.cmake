@@ -84,3 +84,35 @@ function(trampgen_scenarios var source)
   endforeach()
   set(${var} ${names} PARENT_SCOPE)
 endfunction()
+
+# trampgen_test_sources(<var> <template>...)
+#   Renders each test template (a path under the source tree ending in .j2)
+#   for this build's target ${T} into ${CMAKE_CURRENT_BINARY_DIR}/tgen/, with
+#   the spec model the product templates see (gen/testgen.py), and sets
+#   <var> to the generated files. A target's test code thus comes from its
+#   spec files; nothing per target is written in tests/.
+file(GLOB_RECURSE TRAMPGEN_SPEC_FILES CONFIGURE_DEPENDS "${TRAMPGEN_SOURCE_DIR}/spec/*.toml")
+file(GLOB TRAMPGEN_GEN_FILES CONFIGURE_DEPENDS "${TRAMPGEN_SOURCE_DIR}/gen/*.py")
+file(GLOB_RECURSE TRAMPGEN_TEST_TEMPLATES CONFIGURE_DEPENDS "${TRAMPGEN_SOURCE_DIR}/tests/*.j2")
+function(trampgen_test_sources var)
+  if(NOT TRAMPGEN_PYTHON)
+    message(FATAL_ERROR "trampgen: TRAMPGEN_PYTHON is not set; test code is generated with it")
+  endif()
+  set(outs)
+  foreach(tmpl IN LISTS ARGN)
+    get_filename_component(abs "${tmpl}" ABSOLUTE BASE_DIR "${TRAMPGEN_SOURCE_DIR}")
+    file(RELATIVE_PATH rel "${TRAMPGEN_SOURCE_DIR}" "${abs}")
+    get_filename_component(name "${abs}" NAME)
+    string(REGEX REPLACE "\\.j2$" "" name "${name}")
+    set(out "${CMAKE_CURRENT_BINARY_DIR}/tgen/${name}")
+    add_custom_command(OUTPUT "${out}"
+      COMMAND "${TRAMPGEN_PYTHON}" -m gen.testgen --root "${TRAMPGEN_SOURCE_DIR}"
+              --target "${T}" --template "${rel}" --output "${out}"
+      DEPENDS "${abs}" ${TRAMPGEN_SPEC_FILES} ${TRAMPGEN_GEN_FILES} ${TRAMPGEN_TEST_TEMPLATES}
+      WORKING_DIRECTORY "${TRAMPGEN_SOURCE_DIR}"
+      COMMENT "trampgen: ${rel} for ${T}"
+      VERBATIM)
+    list(APPEND outs "${out}")
+  endforeach()
+  set(${var} ${outs} PARENT_SCOPE)
+endfunction()

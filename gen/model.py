@@ -116,6 +116,10 @@ class Model:
     def op(self, name: str, **kw) -> str:
         return substitute(self.isa.idioms[name], kw)
 
+    def ops(self, name: str, **kw) -> list[str]:
+        """A multi-statement idiom (isa.sequences), one string per statement."""
+        return [substitute(text, kw) for text in self.isa.sequences[name]]
+
     def store(self, slot: Slot) -> str:
         return self.op(f"store.{slot.cls}", reg=slot.reg, offset=slot.offset)
 

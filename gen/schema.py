@@ -198,6 +198,7 @@ ISA = Table({
     "asm": req(Table({
         "comment": req(List(TEXT, 1)),
         "separator": req(List(TEXT, 1)),
+        "literal_pool": opt(TEXT),
     })),
     "registers": req(Map(Table({"width": req(INT), "names": req(List(REGISTER, 1))}),
                          "register class")),
@@ -213,6 +214,19 @@ ISA = Table({
         "return_pop": opt(TEXT),
         "stack_alloc": req(TEXT),
         "stack_free": req(TEXT),
+        # What the tests' generated code needs besides (docs/spec.md "Test idioms"):
+        # the address of a data symbol, memory access through a base register,
+        # and the two trapping instructions of the fault suite.
+        "address": req(List(TEXT, 1)),
+        "store_at": req(Map(TEXT, "register class")),
+        "load_at": req(Map(TEXT, "register class")),
+        "breakpoint": req(TEXT),
+        "illegal": req(TEXT),
+    })),
+    # How the ISA's hardware traps, as the fault suite needs to know.
+    "traps": req(Table({
+        "divide_by_zero": req(BOOL),
+        "divide_by_zero_note": req(DOC),
     })),
 })
 

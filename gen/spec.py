@@ -70,6 +70,18 @@ IDIOM_PLACEHOLDERS = {
     "return_pop": {"bytes"},
     "stack_alloc": {"bytes"},
     "stack_free": {"bytes"},
+    "address": {"reg", "symbol"},
+    "store_at": {"reg", "base", "offset"},
+    "load_at": {"reg", "base", "offset"},
+    "breakpoint": set(),
+    "illegal": set(),
+}
+# Placeholders an idiom must use: an idiom that ignores its operands assembles
+# into the same instruction whatever it is asked for.
+IDIOM_REQUIRED = {
+    "address": {"reg", "symbol"},
+    "store_at": {"reg", "base", "offset"},
+    "load_at": {"reg", "base", "offset"},
 }
 # Idioms that address the stack: each must name the stack pointer, and never the program counter.
 STACK_IDIOMS = ("stack_alloc", "stack_free", "store", "load")
@@ -331,6 +343,10 @@ class Isa:
     reg_class: dict[str, str]        # register name -> class ("int", "vector")
     reg_width: dict[str, int]        # register name -> bits
     idioms: dict[str, str]           # "store.int", "move", ...
+    sequences: dict[str, tuple[str, ...]]   # idioms that are several statements ("address")
+    literal_pool: str | None         # directive that places pending literals (asm.literal_pool)
+    divide_by_zero_traps: bool
+    divide_by_zero_note: str
 
     @property
     def statement_separator(self) -> str:
@@ -478,8 +494,23 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
     asm = Asm(name, tuple(a["comment"]), tuple(a["separator"]))
 
     idioms: dict[str, str] = {}
+    sequences: dict[str, tuple[str, ...]] = {}
     for key, val in d["idioms"].items():
-        if isinstance(val, dict):
+        if isinstance(val, list):
+            sequences[key] = tuple(val)
+            for k, text in enumerate(val):
+                problem = asm_text_problem(text, IDIOM_PLACEHOLDERS[key], asm, directive=False)
+                if problem:
+                    err(f"idioms.{key}[{k}]", problem)
+            try:
+                used = set().union(*(placeholders(t) for t in val))
+            except TemplateTextError:
+                continue
+            missing = IDIOM_REQUIRED.get(key, set()) - used
+            if missing:
+                err(f"idioms.{key}", f"never uses {{{sorted(missing)[0]}}}: the statements must "
+                    "depend on every operand they are given")
+        elif isinstance(val, dict):
             for cls, text in val.items():
                 if cls not in set(reg_class.values()):
                     err(f"idioms.{key}.{cls}", f"unknown register class {cls!r}" + _near(cls, set(reg_class.values())))
@@ -496,6 +527,11 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         if problem:
             err(f"idioms.{key}", problem)
             continue
+        missing = IDIOM_REQUIRED.get(key.split(".")[0], set()) - placeholders(text)
+        if missing:
+            err(f"idioms.{key}", f"{text!r} never uses {{{sorted(missing)[0]}}}: the instruction "
+                "must depend on every operand it is given")
+            continue
         if key.split(".")[0] in STACK_IDIOMS:
             # SP and PC swapped (or misnamed) shows here, independently of the names:
             # every idiom that addresses the stack names the stack pointer as an operand.
@@ -506,6 +542,17 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
             elif pc in tokens:
                 err(f"idioms.{key}", f"{text!r} names the program counter {pc} (isa.program_counter); "
                     "a stack access has no use for it")
+    for cls in sorted(set(reg_class.values())):
+        for base in ("store", "load"):
+            if f"{base}.{cls}" in idioms and f"{base}_at.{cls}" not in idioms:
+                err(f"idioms.{base}_at.{cls}", f"missing: the tests access {cls} registers in memory "
+                    f"through a base register as sigtramp does through the stack (idioms.{base}.{cls})")
+    literal_pool = a.get("literal_pool")
+    if literal_pool is not None:
+        problem = asm_text_problem(literal_pool, set(), asm, directive=True)
+        if problem:
+            err("asm.literal_pool", problem)
+    traps = d["traps"]
     for key in ("file_directives", "function_directives"):
         for k, text in enumerate(i[key]):
             problem = asm_text_problem(text, set(), asm, directive=True)
@@ -532,6 +579,10 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         reg_class=reg_class,
         reg_width=reg_width,
         idioms=idioms,
+        sequences=sequences,
+        literal_pool=literal_pool,
+        divide_by_zero_traps=traps["divide_by_zero"],
+        divide_by_zero_note=traps["divide_by_zero_note"],
     )
     return isa if len(ld.errors) == n else None
 
