@@ -5,12 +5,15 @@ get_filename_component(FAULTS_DIR "${CMAKE_CURRENT_LIST_DIR}" ABSOLUTE)
 trampgen_scenarios(FAULT_SCENARIOS "${FAULTS_DIR}/suite.c")
 
 function(fault_suite exe)
-  add_executable(${exe} "${FAULTS_DIR}/suite.c" "${FAULTS_DIR}/capture.S" ${ARGN})
-  target_include_directories(${exe} PRIVATE "${FAULTS_DIR}")
+  # The per-ISA parts (register capture, trapping instructions) come from the spec.
+  trampgen_test_sources(generated "${FAULTS_DIR}/capture.S.j2" "${FAULTS_DIR}/capture.h.j2"
+                        "${FAULTS_DIR}/faultops.h.j2")
+  add_executable(${exe} "${FAULTS_DIR}/suite.c" ${generated} ${ARGN})
+  target_include_directories(${exe} PRIVATE "${FAULTS_DIR}" "${CMAKE_CURRENT_BINARY_DIR}/tgen")
   target_link_libraries(${exe} PRIVATE trampgen)
   target_compile_options(${exe} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>)
   set_target_properties(${exe} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON POSITION_INDEPENDENT_CODE OFF)
-  # capture.S addresses its data absolutely on 32-bit ISAs.
+  # capture.S may address its data absolutely (spec/isa idioms.address).
   target_link_options(${exe} PRIVATE $<$<NOT:$<PLATFORM_ID:Windows>>:-no-pie>)
 endfunction()
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "faultops.h"
 #include "platform.h"
 #include "trampgen.h"
 
@@ -44,33 +45,17 @@
 
 FAULTS static int read_at(volatile int *p) { return *p; }
 FAULTS static void write_at(volatile int *p, int v) { *p = v; }
-#if defined(__x86_64__) || defined(__i386__)
 FAULTS static int divide(volatile int a, volatile int b) { return a / b; }
-#endif
 static volatile int sink;           /* keeps pure-looking calls from being dropped */
 
 NOINLINE static void breakpoint(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__asm__ volatile("int3");
-#elif defined(__aarch64__)
-	__asm__ volatile("brk #0xf000");
-#elif defined(__arm__)
-	__asm__ volatile("bkpt #0");
-#elif defined(__riscv)
-	__asm__ volatile("ebreak");       /* SIGTRAP, TRAP_BRKPT; pc is the ebreak itself */
-#endif
+	FAULTOPS_BREAKPOINT();
 }
 
 NOINLINE static void illegal(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__asm__ volatile("ud2");
-#elif defined(__aarch64__) || defined(__arm__)
-	__asm__ volatile("udf #0");
-#elif defined(__riscv)
-	__asm__ volatile("unimp");        /* the canonical illegal instruction: SIGILL */
-#endif
+	FAULTOPS_ILLEGAL();
 }
 
 /* ---- what the handlers saw ------------------------------------------------ */
@@ -257,7 +242,10 @@ static int scenario_null_write(void)
 
 static int scenario_divide_by_zero(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+	if (!FAULTOPS_DIVIDE_TRAPS) {
+		printf("not applicable on this ISA: %s\n", FAULTOPS_DIVIDE_NOTE);
+		return NOT_APPLICABLE;
+	}
 	setup_inject();
 	if (__builtin_setjmp(jump_back) == 0) {
 		sink = divide(1, 0);
@@ -265,13 +253,6 @@ static int scenario_divide_by_zero(void)
 		return 1;
 	}
 	return check_injected(TRAMPGEN_FAULT_DIVIDE, 0, 0);
-#elif defined(__riscv)
-	printf("not applicable on this ISA: integer division by zero does not trap (the quotient is all ones)\n");
-	return NOT_APPLICABLE;
-#else
-	printf("not applicable on this ISA: integer division by zero does not trap (it yields 0)\n");
-	return NOT_APPLICABLE;
-#endif
 }
 
 static int scenario_breakpoint(void)
