@@ -48,7 +48,8 @@ int platform_run_child(const char *name, struct child_end *end)
 	memset(end, 0, sizeof *end);
 	fflush(stdout);
 	/* The raw system call, not fork(): glibc's fork never returns in the
-	   child under qemu-i386 (its set_robust_list fails there). With no
+	   child under some qemu-user emulators (7.2 for one 32-bit ISA here:
+	   its set_robust_list fails there). With no
 	   stack and no TLS arguments, the argument order does not matter. */
 	pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0)
@@ -143,7 +144,7 @@ const char *platform_threads_unavailable(void)
 		return "cannot start a child process to probe for threads";
 	if (end.timed_out)
 		return "this emulator cannot create a thread: pthread_create never returns "
-		       "(qemu-i386 7.2 on this kernel)";
+		       "(seen with qemu-user 7.2 on this kernel)";
 	if (end.signaled || end.exit_code != 0)
 		return "pthread_create fails in this process";
 	return NULL;
@@ -154,7 +155,7 @@ unsigned long platform_context_bytes(const void *ctx)
 	stack_t ss;
 	uintptr_t top, at = (uintptr_t)ctx;
 
-	/* qemu-user's signal frame for some ISAs (riscv64 in 7.2) holds less
+	/* qemu-user's signal frame for some ISAs (one in 7.2) holds less
 	   than sizeof(ucontext_t): never read past the alternate stack. */
 	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE)) {
 		top = (uintptr_t)ss.ss_sp + ss.ss_size;
