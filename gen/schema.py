@@ -172,6 +172,27 @@ BUILD_NAME = Leaf(str, "a build name pattern", _pattern(re.compile(r"[a-z0-9_-]*
                                                         "a build name with one {target}, like harness-{target}"))
 
 
+# The ABI oracle's register spellings ([oracle] of an ISA spec): a register
+# name as a compiler prints or accepts it, optionally with a $ or % prefix
+# (the register prefixes some assemblers print), and optionally {n}: the
+# number of a NAME{n} key's register.
+ORACLE_SPELLING_RE = re.compile(r"[$%]?[A-Za-z0-9_]*(\{n\})?[A-Za-z0-9_]*")
+ORACLE_KEY_WHAT = "register (or NAME{n} pattern)"
+
+
+def _oracle_key(k: str) -> bool:
+    return re.fullmatch(rf"{IDENT}|[A-Za-z_][A-Za-z0-9_]*\{{n\}}", k) is not None
+
+
+def _oracle_spelling_key(k: str) -> bool:
+    return bool(k) and ORACLE_SPELLING_RE.fullmatch(k) is not None and k not in ("$", "%")
+
+
+ORACLE_SPELLING = Leaf(str, "a register spelling",
+                       lambda v: None if _oracle_spelling_key(v) else
+                       f"{short(v)} is not a register spelling (letters, digits, _, {{n}}, a $ or % prefix)")
+
+
 def req(t, doc=""):
     return Key(t, True, doc)
 
@@ -227,6 +248,26 @@ ISA = Table({
     "traps": req(Table({
         "divide_by_zero": req(BOOL),
         "divide_by_zero_note": req(DOC),
+    })),
+    # How the ISA's C compilers spell its registers, for the ABI oracle
+    # (tests/oracle/oracle.py), where the spec's own names are not enough:
+    # docs/spec.md "spec/isa/NAME.toml [oracle]". Keys of clobber, aliases
+    # and views are a register name or a NAME{n} pattern (every register
+    # named NAME followed by a number); {n} in a value is that number.
+    "oracle": opt(Table({
+        # register -> the name a clobber list must use for it (GCC and clang
+        # reject the spec's name, or it names only part of the register).
+        "clobber": opt(Map(ORACLE_SPELLING, ORACLE_KEY_WHAT, _oracle_key)),
+        # register -> other names an assembly listing may print for the whole
+        # register (same width as the register: the spec's registers.CLASS.width).
+        "aliases": opt(Map(List(ORACLE_SPELLING, 1), ORACLE_KEY_WHAT, _oracle_key)),
+        # register -> {name = bits}: names a listing may print for a part of
+        # the register or a wider register holding it, and the bits a save
+        # under that name keeps.
+        "views": opt(Map(Map(INT, "register spelling", _oracle_spelling_key), ORACLE_KEY_WHAT, _oracle_key)),
+        # store mnemonic -> bits it saves, for ISAs whose register names do not
+        # tell the width (one name whatever part of it is stored).
+        "save_width": opt(Map(INT, "mnemonic", lambda k: re.fullmatch(r"[a-z][a-z0-9.]*", k) is not None)),
     })),
 })
 

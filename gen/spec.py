@@ -347,6 +347,7 @@ class Isa:
     literal_pool: str | None         # directive that places pending literals (asm.literal_pool)
     divide_by_zero_traps: bool
     divide_by_zero_note: str
+    oracle: IsaOracle | None = None  # [oracle]: register spellings for tests/oracle (load_isa_oracle)
 
     @property
     def statement_separator(self) -> str:
@@ -421,6 +422,90 @@ class Target:
     @property
     def formats(self) -> list[Format]:
         return [self.os.format] + self.os.harness_formats
+
+
+@dataclasses.dataclass
+class IsaOracle:
+    """How the ISA's C compilers spell its registers ([oracle]), for tests/oracle/oracle.py.
+
+    Everything is per register of the ISA, NAME{n} patterns expanded, and the
+    facts the spec already holds filled in: a register's own name and its
+    aliases keep its class width; a clobber name no view gives a width to
+    names the whole register."""
+
+    clobber: dict[str, str]                 # register -> the name a clobber list uses
+    spellings: dict[str, dict[str, int]]    # register -> {name a listing may print: bits a save keeps}
+    save_width: dict[str, int]              # store mnemonic -> bits it saves (oracle.save_width)
+
+
+def _oracle_matches(key: str, reg_class: dict[str, str]) -> list[tuple[str, str]]:
+    """(register, number) for each register a [oracle] key names: itself, or NAME{n}'s."""
+    if "{n}" not in key:
+        return [(key, "")] if key in reg_class else []
+    rx = re.compile(re.escape(key).replace(re.escape("{n}"), r"(\d+)"))
+    return [(r, m.group(1)) for r in reg_class if (m := rx.fullmatch(r))]
+
+
+def load_isa_oracle(d: dict, reg_class: dict[str, str], reg_width: dict[str, int], err) -> IsaOracle:
+    """Validate [oracle] (optional: absent, the spec's names are the compilers' own)."""
+    o = d.get("oracle", {})
+    clobber: dict[str, str] = {r: r for r in reg_class}
+    spellings: dict[str, dict[str, int]] = {r: {r: reg_width[r]} for r in reg_class}
+
+    def expand(table: str):
+        """(key path, register, value with {n} replaced) for every entry of oracle.TABLE."""
+        for key, val in o.get(table, {}).items():
+            path = schema.key_path(f"oracle.{table}", key)
+            hits = _oracle_matches(key, reg_class)
+            if not hits:
+                err(path, f"{key!r} names no register of registers.*" + _near(key, reg_class))
+                continue
+            texts = [val] if isinstance(val, str) else list(val)
+            if "{n}" not in key and any("{n}" in t for t in texts):
+                err(path, f"uses {{n}}, but {key!r} is a register, not a NAME{{n}} pattern")
+                continue
+            for reg, num in hits:
+                if isinstance(val, str):
+                    yield path, reg, val.replace("{n}", num)
+                elif isinstance(val, list):
+                    yield path, reg, [t.replace("{n}", num) for t in val]
+                else:
+                    yield path, reg, {t.replace("{n}", num): bits for t, bits in val.items()}
+
+    def bits_ok(path: str, bits: int) -> bool:
+        if bits == 0 or bits % 8:
+            err(path, f"{bits} is not a whole number of bytes")
+            return False
+        return True
+
+    for key, views in o.get("views", {}).items():
+        for v, bits in views.items():
+            bits_ok(schema.key_path(schema.key_path("oracle.views", key), v), bits)
+    for path, reg, name in expand("clobber"):
+        if clobber[reg] != reg and clobber[reg] != name:
+            err(path, f"gives {reg} a second clobber name {name!r} (another key gave {clobber[reg]!r})")
+        clobber[reg] = name
+    for path, reg, names in expand("aliases"):
+        for a in names:
+            spellings[reg].setdefault(a, reg_width[reg])
+    for path, reg, views in expand("views"):
+        for v, bits in views.items():
+            spellings[reg][v] = bits
+    for reg, name in clobber.items():
+        spellings[reg].setdefault(name, reg_width[reg])
+    # A name means one register: a listing that prints it saves that one.
+    owner: dict[str, str] = {}
+    for reg, names in spellings.items():
+        for n in names:
+            if n in owner and owner[n] != reg:
+                err("oracle", f"{n!r} would be a spelling of both {owner[n]} and {reg}: "
+                    "a listing that prints it would not say which is saved")
+            owner.setdefault(n, reg)
+    save_width = {}
+    for mnemonic, bits in o.get("save_width", {}).items():
+        if bits_ok(schema.key_path("oracle.save_width", mnemonic), bits):
+            save_width[mnemonic] = bits
+    return IsaOracle(clobber=clobber, spellings=spellings, save_width=save_width)
 
 
 def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
@@ -584,6 +669,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         divide_by_zero_traps=traps["divide_by_zero"],
         divide_by_zero_note=traps["divide_by_zero_note"],
     )
+    isa.oracle = load_isa_oracle(d, reg_class, reg_width, err)
     return isa if len(ld.errors) == n else None
 
 

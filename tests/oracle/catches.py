@@ -3,10 +3,11 @@
     catches.py TARGET ROOT WORKDIR -- CC [FLAGS...]
 
 Copies ROOT/spec to WORKDIR/spec and, in the copy of spec/target/TARGET.toml,
-deletes the first register of every abi.callee_saved class (rbx on
-windows-amd64, x19 and d8 on linux-arm64: whatever the spec lists first, so
-nothing here names an architecture). The copy must still load: the generator
-would accept it, so only the oracle stands between it and wrong trampolines.
+deletes the first register of every abi.callee_saved class (whatever the spec
+lists first, as the generator's loader gen.spec.load reads it, so nothing
+here names an architecture or a register). The copy must still load with
+that loader: the generator would accept it, so only the oracle stands
+between it and wrong trampolines.
 Then runs oracle.py against the copy with the same compiler and passes only
 if the oracle exits 1 and its differences name TARGET and exactly the deleted
 registers.
@@ -18,7 +19,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,6 +41,16 @@ def remove_from_array(text: str, key: str, reg: str) -> str:
     return text[:m.end()] + new + text[end:]
 
 
+def callee_saved(root: Path, spec_root: Path, target: str) -> dict[str, list[str]]:
+    """abi.callee_saved of TARGET as the generator loads it (class -> registers)."""
+    sys.path.insert(0, str(root))
+    from gen import spec  # the project's own loader and validation
+    try:
+        return spec.load(spec_root, [target])[0].callee_saved
+    except spec.SpecErrors as e:
+        raise SystemExit(f"catches: {target}: {spec_root / 'spec'} does not load:\n{e}")
+
+
 def main(argv: list[str]) -> int:
     i = argv.index("--")
     target, root, work = argv[0], Path(argv[1]).resolve(), Path(argv[2]).resolve()
@@ -49,7 +59,7 @@ def main(argv: list[str]) -> int:
     shutil.copytree(root / "spec", work / "spec")
     path = work / "spec" / "target" / f"{target}.toml"
     text = path.read_text()
-    before = tomllib.loads(text)["abi"]["callee_saved"]
+    before = callee_saved(root, root, target)
     removed = {}
     for cls, regs in before.items():
         if regs:
@@ -59,8 +69,9 @@ def main(argv: list[str]) -> int:
         print(f"catches: {target} has no callee-saved register to remove")
         return 1
     path.write_text(text)
-    # The edit removed exactly those registers and nothing else.
-    after = tomllib.loads(text)["abi"]["callee_saved"]
+    # The edit removed exactly those registers and nothing else, and the
+    # generator still accepts the result.
+    after = callee_saved(root, work, target)
     for cls, regs in before.items():
         want = [r for r in regs if r != removed.get(cls)]
         if after.get(cls) != want:

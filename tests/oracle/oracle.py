@@ -11,8 +11,8 @@ and read the prologue/epilogue. The asm body is empty, so any mention of the
 register in the code the compiler emitted (beyond what it emits for an asm
 with no clobbers) is a save or a restore: the compiler considers it
 callee-saved. No mention: caller-saved (volatile). A compile error or
-warning (-Werror): the compiler will not let code name it ("refused": SP, PC,
-registers it does not know). Then compare with spec/target/TARGET.toml and
+warning (-Werror): the compiler will not let code name it ("refused": the
+stack pointer, the program counter, registers it does not know). Then compare with spec/target/TARGET.toml and
 print a table; exit 1 naming the target and each register that differs,
 0 when they agree, 2 on a usage or setup error.
 
@@ -29,29 +29,34 @@ one line per register of the ISA, in the ISA's order, plain ASCII:
                               governs, not the save set; see RULES)
 
 <reg> is the spec's name. Nothing else appears; blank lines do not occur.
-A register the compiler never allocates (a fixed register, e.g. RISC-V gp)
-usually reads "volatile": the compiler ignores its clobber. That it must
-never be touched is the spec's to say (abi.reserved), not the compiler's.
+A register the compiler never allocates (a fixed register, such as a global
+pointer) usually reads "volatile": the compiler ignores its clobber. That it
+must never be touched is the spec's to say (abi.reserved), not the compiler's.
 
 RULES (what "agree" means):
 - The ISA's stack pointer, program counter and link register are not
   compared. A compiler saves the link register when an asm clobbers it only
   because it needs it to return, and a caller's value of it is destroyed by
-  the call itself; SP and PC it must refuse or ignore.
+  the call itself; the stack pointer and program counter it must refuse
+  or ignore.
 - A register in abi.callee_saved.CLASS must be "preserved", with <bits>
   equal to the spec's width of CLASS. Where the spec's name is a view of a
-  wider register (the 64-bit d view of AArch64's 128-bit v registers), the
-  clobber names the whole register (tests/oracle/isa/<isa>.toml), so the
+  wider register (a 64-bit view of a 128-bit vector register), the clobber
+  names the whole register (oracle.clobber in spec/isa/<isa>.toml), so the
   bits measured are what the compiler really keeps of it.
 - A register in abi.reserved must not be "preserved": the compiler may
   refuse it, or accept and ignore it (GCC and clang ignore clobbers of fixed
-  registers, e.g. x18 on Windows arm64, gp/tp on RISC-V).
+  registers: a platform register, a global or thread pointer).
 - Any other register must be "volatile". A "refused" register that is not
   special or reserved is a difference: the spec does not say why it is unusable.
+- A clobber that changes the code without any spelling of the register in
+  the change is not read at all: the oracle stops (exit 2) and asks for the
+  spelling in spec/isa/<isa>.toml [oracle], rather than call it "volatile".
 - The frame pointer. With -fomit-frame-pointer most compilers treat it as an
-  ordinary callee-saved register and save it when clobbered. GCC 12 for
-  aarch64 silently ignores a clobber of x29 instead, though the AAPCS64 makes
-  it callee-saved and GCC itself saves it in every frame that uses it. So a
+  ordinary callee-saved register and save it when clobbered. Some (GCC 12
+  for one target here) silently ignore a clobber of it instead, though
+  the ABI makes it callee-saved and the compiler itself saves it in every
+  frame that uses it. So a
   register that comes out "volatile" is re-examined: if it is the register
   the compiler sets up as the frame pointer (it appears in a non-leaf
   function compiled with -fno-omit-frame-pointer and not in the same
@@ -60,7 +65,8 @@ RULES (what "agree" means):
 
 Per-ISA spellings (the clobber-list name when it differs from the spec's, the
 names an assembly listing may print, save widths written in the mnemonic)
-are data in tests/oracle/isa/<isa>.toml, never code here.
+are data in spec/isa/<isa>.toml [oracle] (docs/spec.md), read through the
+generator's loader (gen.spec.load), never code here.
 """
 
 from __future__ import annotations
@@ -71,10 +77,8 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
 
 # -S to read the code; -O2 so nothing is spilled that need not be; no unwind
 # tables (their directives are filtered anyway, but less to read); the frame
@@ -125,32 +129,19 @@ def token(name: str) -> re.Pattern:
     return re.compile(r"(?<![\w.])" + re.escape(name) + r"(?![\w])")
 
 
-class IsaData:
-    """tests/oracle/isa/<isa>.toml: how this ISA's compilers spell registers."""
+class Spellings:
+    """How the ISA's compilers spell its registers: spec/isa/<isa>.toml [oracle],
+    as the generator's loader expands it (gen/spec.py IsaOracle)."""
 
-    def __init__(self, isa: str):
-        path = HERE / "isa" / f"{isa}.toml"
-        data = tomllib.loads(path.read_text()) if path.is_file() else {}
-        self.clobber_rules = list(data.get("clobber", {}).items())
-        self.view_rules = list(data.get("views", {}).items())
-        self.width_rules = [(re.compile(rx), bits) for rx, bits in data.get("save_width", {}).items()]
+    def __init__(self, isa):
+        self.oracle = isa.oracle
 
     def clobber(self, reg: str) -> str:
-        for rx, repl in self.clobber_rules:
-            if re.search(rx, reg):
-                return re.sub(rx, repl, reg)
-        return reg
+        return self.oracle.clobber[reg]
 
-    def views(self, reg: str, width: int) -> list[tuple[str, int]]:
-        """(spelling, bits) pairs an assembly listing may use for reg."""
-        out = [(reg, width)]
-        for rx, views in self.view_rules:
-            if re.search(rx, reg):
-                out += [(re.sub(rx, v, reg), bits) for v, bits in views]
-        clob = self.clobber(reg)
-        if clob != reg and clob not in (v for v, _ in out):
-            out.append((clob, width))
-        return out
+    def views(self, reg: str) -> list[tuple[str, int]]:
+        """(spelling, bits) pairs an assembly listing may use for reg, its own name first."""
+        return list(self.oracle.spellings[reg].items())
 
     def saved_bits(self, lines: list[str], views: list[tuple[str, int]]) -> int | None:
         """Bits of the register the lines save or restore; None if they do not mention it."""
@@ -158,44 +149,44 @@ class IsaData:
         for line in lines:
             for name, bits in views:
                 if token(name).search(line):
-                    for rx, wbits in self.width_rules:
-                        if rx.search(line):
-                            bits = wbits
-                            break
+                    # A store whose mnemonic says the width (oracle.save_width).
+                    bits = self.oracle.save_width.get(line.split()[0], bits)
                     best = bits if best is None else max(best, bits)
                     break
         return best
 
 
-def frame_pointer(isa, data: IsaData, on, off) -> tuple[str | None, list[str]]:
+def frame_pointer(isa, data: Spellings, on, off) -> tuple[str | None, list[str]]:
     """The register a frame-pointer build of the same function sets up, and its lines.
 
-    It is the one register, other than SP/PC/LR, that the -fno-omit-frame-pointer
-    build names on a line together with the stack pointer (the frame set-up) and
-    the -fomit-frame-pointer build never names. A scratch register that merely
-    moves from SP to FP addressing is named by both builds, so it is not taken;
-    with no single such register, there is no frame-pointer rule to apply."""
+    It is the one register, other than the stack pointer, program counter and
+    link register, that the -fno-omit-frame-pointer build names on a line
+    together with the stack pointer (the frame set-up) and the
+    -fomit-frame-pointer build never names. A scratch register that merely
+    moves from stack- to frame-pointer addressing is named by both builds, so
+    it is not taken; with no single such register, there is no frame-pointer
+    rule to apply."""
     (on_ok, on_lines, _), (off_ok, off_lines, _) = on, off
     if not (on_ok and off_ok):
         return None, []
     special = {isa.stack_pointer, isa.program_counter, isa.link_register}
-    sp = [token(v) for v, _ in data.views(isa.stack_pointer, isa.reg_width[isa.stack_pointer])]
+    stack = [token(v) for v, _ in data.views(isa.stack_pointer)]
     found = []
     for r in isa.reg_class:
         if r in special:
             continue
-        names = [token(v) for v, _ in data.views(r, isa.reg_width[r])]
+        names = [token(v) for v, _ in data.views(r)]
         named = lambda line: any(n.search(line) for n in names)
         if any(named(l) for l in off_lines):
             continue
-        if any(named(l) and any(s.search(l) for s in sp) for l in on_lines):
+        if any(named(l) and any(s.search(l) for s in stack) for l in on_lines):
             found.append(r)
     if len(found) != 1:
         return None, []
     return found[0], [l for l in on_lines if l not in set(off_lines)]
 
 
-def observe(cc: list[str], isa, data: IsaData) -> tuple[dict, dict]:
+def observe(cc: list[str], isa, data: Spellings) -> tuple[dict, dict]:
     """Compile one clobber per register; return ({reg: (verdict, bits)}, {reg: note})."""
     regs = list(isa.reg_class)
     omit = ["-fomit-frame-pointer"]
@@ -209,8 +200,8 @@ def observe(cc: list[str], isa, data: IsaData) -> tuple[dict, dict]:
     jobs = {}
     for r in regs:
         jobs[r] = (LEAF % f'"{data.clobber(r)}"', omit)
-    jobs["fp-on"] = (NONLEAF, ["-fno-omit-frame-pointer", "-fno-optimize-sibling-calls"])
-    jobs["fp-off"] = (NONLEAF, ["-fomit-frame-pointer", "-fno-optimize-sibling-calls"])
+    jobs["frame-on"] = (NONLEAF, ["-fno-omit-frame-pointer", "-fno-optimize-sibling-calls"])
+    jobs["frame-off"] = (NONLEAF, ["-fomit-frame-pointer", "-fno-optimize-sibling-calls"])
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
         futs = {k: pool.submit(compile_c, cc, src, extra) for k, (src, extra) in jobs.items()}
         res = {k: f.result() for k, f in futs.items()}
@@ -220,26 +211,38 @@ def observe(cc: list[str], isa, data: IsaData) -> tuple[dict, dict]:
         setup_error(f"the compiler accepts none of spec/isa/{isa.name}.toml's registers in a "
                     f"clobber list: is it this target's compiler?\n{res[regs[0]][2]}")
     base = set(baseline)
-    fp, fp_lines = frame_pointer(isa, data, res["fp-on"], res["fp-off"])
+    special = {isa.stack_pointer, isa.program_counter, isa.link_register}
+    unread = []
+    frame_reg, frame_lines = frame_pointer(isa, data, res["frame-on"], res["frame-off"])
     observed, notes = {}, {}
     for r in regs:
         ok, lines, diag = res[r]
-        views = data.views(r, isa.reg_width[r])
+        views = data.views(r)
         if not ok:
             observed[r] = ("refused", None)
             first = next((l for l in diag.splitlines() if "error" in l), diag.splitlines()[0] if diag else "")
             notes[r] = first.split("error:", 1)[-1].strip()
             continue
-        bits = data.saved_bits([l for l in lines if l not in base], views)
+        changed = [l for l in lines if l not in base]
+        bits = data.saved_bits(changed, views)
         if bits is not None:
             observed[r] = ("preserved", bits)
             continue
-        fp_bits = data.saved_bits(fp_lines, views) if r == fp else None
-        if fp_bits is not None:
-            observed[r] = ("preserved", fp_bits)
+        frame_bits = data.saved_bits(frame_lines, views) if r == frame_reg else None
+        if frame_bits is not None:
+            observed[r] = ("preserved", frame_bits)
             notes[r] = "frame pointer: the clobber is ignored, but every frame that uses it saves it"
         else:
             observed[r] = ("volatile", None)
+            if changed and r not in special:
+                unread.append(f"  {r} (clobbered as {data.clobber(r)!r}): " + "; ".join(changed))
+    # The clobber changed the code, yet no spelling of the register is in the
+    # change: the listing names it some way the spec does not know. Calling
+    # it "volatile" could be wrong; say what is missing instead.
+    if unread:
+        setup_error(f"the compiler's code for these clobbers changed without naming the register "
+                    f"by any spelling spec/isa/{isa.name}.toml knows (its own name, "
+                    f"oracle.aliases, oracle.views): add the spelling there\n" + "\n".join(unread))
     return observed, notes
 
 
@@ -288,7 +291,7 @@ def compare(t, observed: dict) -> tuple[list, list]:
                            f"abi.callee_saved.{cls} does not list it")
             elif verdict == "refused":
                 problem = ("the compiler refuses to name it, but the spec neither reserves it "
-                           "(abi.reserved) nor makes it SP, PC or the link register")
+                           "(abi.reserved) nor makes it the stack pointer, program counter or link register")
             else:
                 problem = None
         rows.append((r, cls, says, spec_says, "DIFFERS" if problem else "ok"))
@@ -325,7 +328,7 @@ def main(argv: list[str]) -> int:
     if not cc:
         ap.error("no compiler after --")
     t = load_target(args.root.resolve(), (args.spec_root or args.root).resolve(), args.target)
-    observed, notes = observe(cc, t.isa, IsaData(t.isa.name))
+    observed, notes = observe(cc, t.isa, Spellings(t.isa))
     write_result(args.result, t, cc, observed)
     rows, diffs = compare(t, observed)
 

@@ -10,6 +10,11 @@
 #                             can say FIXTURES_REQUIRED abi-oracle:${NAME}.
 # ${NAME}/abi-oracle-catches  the same oracle on a copy of the spec with a
 #                             callee-saved register removed must fail, naming it.
+#
+# Everything per ISA the oracle needs (how the compilers spell registers) is
+# spec/isa/<isa>.toml [oracle] (docs/spec.md), read through gen/spec.py; the
+# scripts here name no ISA. (This file is a configure input of every build:
+# editing it re-runs configure, which drops globs of files that are gone.)
 
 # Only where the compiler is the target's own. A harness build compiles a
 # Windows spec with a Linux compiler, whose convention is not the spec's
