@@ -61,14 +61,15 @@ class Leaf:
     type: type
     what: str
     check: Callable[[object], str | None] | None = None   # returns a reason, or None if fine
+    max_value: int = MAX_INT                             # the largest integer accepted
 
     def validate(self, v) -> str | None:
         if isinstance(v, bool) != (self.type is bool) or not isinstance(v, self.type):
             if self.type is int:
                 return f"{short(v)} is not an integer"
             return f"must be {self.what}, not {describe(v)} {short(v)}"
-        if self.type is int and not 0 <= v <= MAX_INT:
-            return f"{v} is out of range (0 to {MAX_INT})"
+        if self.type is int and not 0 <= v <= self.max_value:
+            return f"{v} is out of range (0 to {self.max_value})"
         if self.type is str:
             if not v.isprintable():
                 return f"{short(v)} must be one line of printable text"
@@ -136,6 +137,8 @@ STR = Leaf(str, "a string")
 INT = Leaf(int, "an integer")
 BOOL = Leaf(bool, "a boolean (true or false)")
 U64 = Leaf(int, "an integer")   # range checked where it is used (a 64-bit mask)
+# A bit mask or encoding of up to 64 bits (the harness tables).
+BITS64 = Leaf(int, "an integer", None, 2**64 - 1)
 SPEC_NAME = Leaf(str, "a name", _pattern(NAME, f"a valid name ({NAME_RULE})"))
 C_IDENT = Leaf(str, "a C identifier", _ident)
 CTYPE = Leaf(str, "a C type", _c_type)
@@ -374,6 +377,78 @@ TARGET = Table({
         "fields": req(Map(Table({"field": req(DESIGNATOR), "offset": req(INT)}), "register")),
     })),
 })
+
+# ---- the emulated-OS harness (tests/harness) --------------------------------------
+# A Windows target's [harness] table: its CONTEXT record as a C struct (every
+# member winnt.h has, so the harness can mirror it and layout_check can compare
+# it member by member with <windows.h>), which member holds which register,
+# the ContextFlags values, and Windows' breakpoint instruction. The Linux
+# target of the same ISA's [harness_host] table says where Linux keeps the same
+# state in ucontext_t (schema: HARNESS and HARNESS_HOST below).
+_MEMBER_KEYS = {
+    "name": req(C_IDENT, "the member name, as winnt.h spells it"),
+    "type": req(C_IDENT, "an <stdint.h> integer type, or (with members) the name of a nested struct"),
+    "dims": opt(List(INT, 1), "array dimensions, outermost first (absent: not an array)"),
+    "offset": req(INT, "byte offset in the enclosing struct (winnt.h; asserted in C)"),
+}
+MEMBER = Table(dict(_MEMBER_KEYS, members=opt(List(Table(_MEMBER_KEYS), 1),
+                                              "the members of a nested struct type")))
+MASK = Table({"mask": req(BITS64, "bits to test"), "value": req(BITS64, "what they must be")})
+HARNESS = Table({
+    "align": req(INT, "the record's alignment (_Alignof(CONTEXT))"),
+    "members": req(List(MEMBER, 1), "every member of CONTEXT, in order"),
+    "registers": req(Map(C_IDENT, "register or state name"),
+                     "state name (an ISA register, or flags/selector names shared with [harness_host]) -> member"),
+    "fp": opt(Map(C_IDENT, "floating-point state name"),
+              "floating-point state name (as [harness_host].fp.fields names it) -> member"),
+    "flags": req(Map(BITS64, "winnt.h ContextFlags macro"), "CONTEXT_* values, each checked against winnt.h"),
+    "filled": req(List(C_IDENT, 1), "the flags (keys of flags) of the parts the harness always fills"),
+    "fp_part": opt(C_IDENT, "the flag added when the floating-point state is carried (needs fp)"),
+    "full": req(C_IDENT, "the flag that is CONTEXT_FULL (a key of flags)"),
+    "breakpoint": req(Table({
+        "insn": req(TEXT, "Windows' breakpoint instruction (__debugbreak), as the assembler spells it"),
+        "encoding": req(BITS64, "its encoding, read as one bytes-wide integer from the PC"),
+        "bytes": req(INT, "its length"),
+        "linux_signal": req(Leaf(str, "SIGTRAP or SIGILL", _pattern(re.compile("SIGTRAP|SIGILL"), "SIGTRAP or SIGILL")),
+                            "the signal Linux raises for it"),
+        "linux_pc_past": req(BOOL, "Linux reports the PC past it (Windows reports it at the instruction)"),
+        "state": opt(Table({"member": req(C_IDENT), "mask": req(BITS64), "value": req(BITS64)}),
+                     "a CONTEXT member test that must hold for the PC's instruction set to be the breakpoint's"),
+    })),
+})
+RECORD = Table({"record": req(BITS64, "the magic of a {u32 magic, u32 size} record in [harness_host].records")})
+HARNESS_HOST = Table({
+    "registers": req(Map(Table({
+        "field": req(DESIGNATOR, "the ucontext_t member"),
+        "shift": opt(INT, "the state is (field >> shift) & mask: read only"),
+        "mask": opt(BITS64, "see shift"),
+    }), "register or state name"), "state name (as the Windows [harness].registers names it) -> ucontext_t member"),
+    "records": opt(DESIGNATOR, "the ucontext_t area of {u32 magic, u32 size} records"),
+    "fp": opt(Table({
+        "pointer": opt(DESIGNATOR, "a ucontext_t member pointing at the FP state (NULL: none)"),
+        "record": opt(BITS64, "or: the magic of the FP record in records"),
+        "fields": req(Map(Table({"offset": req(INT), "bytes": req(INT)}), "floating-point state name"),
+                      "name -> bytes at offset from the FP state's start"),
+    })),
+    "access": req(Table({
+        "syndrome": req(Table({
+            "field": opt(DESIGNATOR, "a ucontext_t member"),
+            "record": opt(BITS64, "or: a record's magic (absent record: the access kind is not told)"),
+            "offset": opt(INT, "the value's offset in that record"),
+            "bytes": opt(INT, "the value's size in that record (4 or 8)"),
+        }), "the value that tells the kind of an access fault"),
+        "gate": opt(Table({"field": req(DESIGNATOR), "value": req(BITS64)}),
+                    "the syndrome means something only when this ucontext_t member has this value"),
+        "rules": req(List(Table({"mask": req(BITS64), "value": req(BITS64),
+                                 "kind": req(Leaf(str, "read, write or execute",
+                                                  _pattern(re.compile("read|write|execute"), "read, write or execute")))}), 1),
+                     "first rule with (syndrome & mask) == value gives the kind; none: not told"),
+    })),
+    "stack_boundary_flag": opt(FLAG, "compiler option prefix to assume 2^N-byte incoming stack alignment (N appended)"),
+    "no_red_zone_flag": opt(FLAG, "compiler option for code that must not use a red zone"),
+})
+TARGET.keys["harness"] = opt(HARNESS, "a Windows target's CONTEXT for the emulated-OS harness")
+TARGET.keys["harness_host"] = opt(HARNESS_HOST, "what the harness needs of this OS on this ISA when it plays another")
 
 SCHEMAS = {"isa": ISA, "os": OS, "format": FORMAT, "target": TARGET}
 

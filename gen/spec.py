@@ -418,6 +418,13 @@ class Target:
     context_size: int
     context_fields: dict[str, ContextField]
     toolchain: dict | None = None        # [toolchain], checked by validate_toolchain
+    # The emulated-OS harness (tests/harness): a Windows target's CONTEXT record
+    # ([harness]), what this OS on this ISA says of the same state ([harness_host]),
+    # and, for a target with [harness], the target whose [harness_host] the harness
+    # build uses (the target of the harness build's toolchain_os with the same ISA).
+    harness: dict | None = None
+    harness_host: dict | None = None
+    harness_peer: "Target | None" = None
 
     @property
     def formats(self) -> list[Format]:
@@ -795,9 +802,13 @@ def load_target(ld: Loader, name: str) -> Target | None:
         context_size=ctx["size"],
         context_fields={r: ContextField(r, f["field"], f["offset"]) for r, f in ctx["fields"].items()},
         toolchain=d.get("toolchain"),
+        harness=d.get("harness"),
+        harness_host=d.get("harness_host"),
     )
     validate_target(ld, t)
     validate_toolchain(ld, t)
+    validate_harness(ld, t)
+    validate_harness_host(ld, t)
     return t if len(ld.errors) == n else None
 
 
@@ -1000,6 +1011,190 @@ def validate_toolchain(ld: Loader, t: Target) -> None:
         err("toolchain.storm_scale", "0: iteration counts are divided by it")
 
 
+# ---- the emulated-OS harness tables ---------------------------------------------
+
+# The member types a CONTEXT mirror is made of, with their sizes.
+HARNESS_TYPES = {"uint8_t": 1, "int8_t": 1, "uint16_t": 2, "int16_t": 2,
+                 "uint32_t": 4, "int32_t": 4, "uint64_t": 8, "int64_t": 8}
+
+
+def _member_size(m: dict) -> int | None:
+    """sizeof a [harness] member (nested structs: up to the end of their last member)."""
+    if "members" in m:
+        inner = [_member_size(x) for x in m["members"]]
+        if None in inner:
+            return None
+        last = max(m["members"], key=lambda x: x["offset"])
+        size = last["offset"] + _member_size(last)
+        align = max(HARNESS_TYPES.get(x["type"], 1) for x in m["members"])
+        size = -(-size // align) * align
+    elif m["type"] in HARNESS_TYPES:
+        size = HARNESS_TYPES[m["type"]]
+    else:
+        return None
+    for d in m.get("dims", []):
+        size *= d
+    return size
+
+
+def _check_members(err, key: str, members: list[dict], total: int | None) -> dict[str, dict]:
+    """Offsets in order, no overlap, inside the record; returns name -> member."""
+    names: dict[str, dict] = {}
+    end = 0
+    for k, m in enumerate(members):
+        mk = f"{key}[{k}]"
+        if m["name"] in names:
+            err(f"{mk}.name", f"{m['name']!r} is already the name of another member")
+        names[m["name"]] = m
+        if "members" in m:
+            if m["type"] in HARNESS_TYPES:
+                err(f"{mk}.type", f"{m['type']} is an integer type; a member with members names its struct type")
+            _check_members(err, f"{mk}.members", m["members"], None)
+            for j, x in enumerate(m["members"]):
+                if "members" in x:
+                    err(f"{mk}.members[{j}]", "structs nest one level deep")
+        elif m["type"] not in HARNESS_TYPES:
+            err(f"{mk}.type", f"{m['type']!r} is not one of " + ", ".join(HARNESS_TYPES))
+            continue
+        if any(d == 0 for d in m.get("dims", [])):
+            err(f"{mk}.dims", "an array dimension of 0")
+            continue
+        size = _member_size(m)
+        if size is None:
+            continue
+        if m["offset"] < end:
+            err(f"{mk}.offset", f"{m['offset']} overlaps the member before it (which ends at {end})")
+        end = m["offset"] + size
+        if total is not None and end > total:
+            err(f"{mk}.offset", f"{m['offset']} + {size} is past the end of the record ({total}, context.size)")
+    return names
+
+
+def validate_harness(ld: Loader, t: Target) -> None:
+    """A Windows target's [harness] table: a CONTEXT the harness can mirror, agreeing with [context]."""
+    h = t.harness
+    if h is None:
+        return
+    err = lambda key, reason: ld.error(t.src, f"harness.{key}", reason)
+    if h["align"] == 0 or h["align"] & (h["align"] - 1):
+        err("align", f"{h['align']} is not a power of two")
+    elif t.context_size % h["align"]:
+        err("align", f"the record's size ({t.context_size}, context.size) is not a multiple of it")
+    members = _check_members(err, "members", h["members"], t.context_size)
+    # The stubs' fields ([context].fields) are members of the same record.
+    for r, f in t.context_fields.items():
+        m = members.get(f.field)
+        if m is None:
+            ld.error(t.src, f"context.fields.{r}", f"{f.field} is not a member of [harness].members")
+        elif m["offset"] != f.offset:
+            ld.error(t.src, f"context.fields.{r}", f"offset {f.offset}, but [harness].members has "
+                     f"{f.field} at {m['offset']}")
+    for table in ("registers", "fp"):
+        for name, member in h.get(table, {}).items():
+            if member not in members:
+                err(f"{table}.{name}", f"{member!r} is not a member of harness.members" + _near(member, members))
+            elif table == "registers" and ("members" in members[member] or members[member].get("dims")):
+                err(f"{table}.{name}", f"{member} is not one integer: a register needs a scalar member")
+    for r in (t.isa.stack_pointer, t.isa.program_counter):
+        if r not in h["registers"]:
+            err(f"registers.{r}", "missing: the harness reads the stack pointer and program counter")
+    if "ContextFlags" not in members:
+        err("members", "no ContextFlags member: the harness says which parts it filled there")
+    for key in ("full", "fp_part"):
+        if key in h and h[key] not in h["flags"]:
+            err(key, f"{h[key]!r} is not a key of harness.flags")
+    for k, f in enumerate(h["filled"]):
+        if f not in h["flags"]:
+            err(f"filled[{k}]", f"{f!r} is not a key of harness.flags")
+    if ("fp" in h) != ("fp_part" in h):
+        err("fp_part" if "fp" in h else "fp", "fp and fp_part go together: carried FP state is flagged")
+    for name, v in h["flags"].items():
+        if v >= 2**32:
+            err(f"flags.{name}", f"{v:#x} does not fit ContextFlags (32 bits)")
+    bp = h["breakpoint"]
+    if bp["bytes"] not in (1, 2, 4, 8):
+        err("breakpoint.bytes", f"{bp['bytes']} is not 1, 2, 4 or 8")
+    elif bp["encoding"] >= 1 << (8 * bp["bytes"]):
+        err("breakpoint.encoding", f"{bp['encoding']:#x} does not fit {bp['bytes']} byte(s)")
+    problem = asm_text_problem(bp["insn"], set(), t.isa.asm, directive=False)
+    if problem:
+        err("breakpoint.insn", problem)
+    st = bp.get("state")
+    if st is not None and st["member"] not in members:
+        err("breakpoint.state.member", f"{st['member']!r} is not a member of harness.members")
+
+
+def validate_harness_host(ld: Loader, t: Target) -> None:
+    """An OS-on-ISA [harness_host] table: where the state is, how an access fault is told."""
+    h = t.harness_host
+    if h is None:
+        return
+    err = lambda key, reason: ld.error(t.src, f"harness_host.{key}", reason)
+    for name, r in h["registers"].items():
+        if ("shift" in r) != ("mask" in r):
+            err(f"registers.{name}", "shift and mask go together")
+        elif r.get("shift", 0) >= 64 or (r.get("mask", 1) == 0):
+            err(f"registers.{name}", "shift must be below 64 and mask non-zero")
+        f = t.context_fields.get(name)
+        if f is not None and f.field != r["field"]:
+            err(f"registers.{name}.field", f"{r['field']!r}, but context.fields.{name} says {f.field!r}")
+    for r in (t.isa.stack_pointer, t.isa.program_counter):
+        if r in t.isa.reg_class and r not in h["registers"]:
+            err(f"registers.{r}", "missing: the harness reads the stack pointer and program counter")
+    fp = h.get("fp")
+    if fp is not None:
+        if ("pointer" in fp) == ("record" in fp):
+            err("fp", "needs exactly one of pointer and record: where the FP state is")
+        if "record" in fp and "records" not in h:
+            err("fp.record", "needs harness_host.records: the area the records are in")
+        for name, f in fp["fields"].items():
+            if f["bytes"] == 0:
+                err(f"fp.fields.{name}.bytes", "0 bytes")
+    a = h["access"]
+    syn = a["syndrome"]
+    if ("field" in syn) == ("record" in syn):
+        err("access.syndrome", "needs exactly one of field and record")
+    elif "record" in syn:
+        if "records" not in h:
+            err("access.syndrome.record", "needs harness_host.records: the area the records are in")
+        if syn.get("bytes") not in (4, 8) or "offset" not in syn:
+            err("access.syndrome", "a record's value needs offset and bytes (4 or 8)")
+    elif "offset" in syn or "bytes" in syn:
+        err("access.syndrome", "offset and bytes go with record, not field")
+    for k, rule in enumerate(a["rules"]):
+        if rule["value"] & ~rule["mask"]:
+            err(f"access.rules[{k}].value", f"{rule['value']:#x} has bits outside mask {rule['mask']:#x}: never matches")
+
+
+def link_harness_peers(ld: Loader, targets: list[Target], all_names: list[str]) -> None:
+    """Each target with [harness] gets the target whose [harness_host] its harness build uses."""
+    cache: dict[str, Target | None] = {t.name: t for t in targets if t is not None}
+    for t in targets:
+        if t is None or t.harness is None:
+            continue
+        oses = [b["toolchain_os"] for b in t.os.builds if b["mode"] == "harness" and "toolchain_os" in b]
+        if not oses:
+            ld.error(t.src, "harness", f"spec/os/{t.os.name}.toml has no harness build with a toolchain_os: "
+                     "no OS says where the harness finds this state")
+            continue
+        peer = None
+        for n in all_names:
+            src = ld.read("target", n, None, "(file)", "target")
+            if src is not None and src.data.get("isa") == t.isa.name and src.data.get("os") == oses[0]:
+                if n not in cache:
+                    cache[n] = load_target(ld, n)
+                peer = cache[n]
+                break
+        if peer is None:
+            ld.error(t.src, "harness", f"no {oses[0]} target of ISA {t.isa.name} (spec/target/*.toml): "
+                     "the harness build needs its [harness_host] table")
+        elif peer.harness_host is None:
+            ld.error(peer.src, "harness_host", f"missing: {t.name}'s harness runs on {peer.name} and needs to "
+                     "know where its ucontext keeps each register (gen/schema.py HARNESS_HOST)")
+        else:
+            t.harness_peer = peer
+
+
 def target_names(root: Path) -> list[str]:
     ld = Loader(root)
     names = ld.target_names()
@@ -1022,6 +1217,8 @@ def load(root: Path, names: list[str] | None = None) -> list[Target]:
     if ld.errors:
         raise SpecErrors(ld.errors)
     targets = [load_target(ld, n) for n in (names or all_names)]
+    if not ld.errors:
+        link_harness_peers(ld, targets, all_names)
     if ld.errors:
         raise SpecErrors(ld.errors)
     return targets

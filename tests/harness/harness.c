@@ -18,7 +18,8 @@
  */
 #define _GNU_SOURCE
 #include "harness.h"
-#include "context.h"
+#include "context.h"     /* generated: the CONTEXT mirror */
+#include "emulation.h"   /* generated: what Linux reports differently */
 
 #include <errno.h>
 #include <pthread.h>
@@ -236,21 +237,19 @@ static uint32_t exception_code(int signo, const siginfo_t *si, harness_context *
 		default: return WIN_FLT_INVALID_OPERATION;
 		}
 	case SIGILL:
-#if defined(__arm__)
-		/* Windows on ARM's __debugbreak is udf #0xfe (Thumb 0xdefe), which
-		   Windows reports as a breakpoint and Linux as SIGILL. */
-		if ((ctx->Cpsr & (1u << 5)) && *(const volatile uint16_t *)(uintptr_t)ctx->Pc == 0xdefe)
+		/* Windows' breakpoint instruction, where Linux reports it as an
+		   illegal instruction (Windows on ARM's udf #0xfe, say). */
+		if (HARNESS_BREAKPOINT_SIGNAL == SIGILL && HARNESS_BREAKPOINT_STATE(ctx)
+		    && HARNESS_BREAKPOINT_AT(HARNESS_CONTEXT_PC(ctx)))
 			return WIN_BREAKPOINT;
-#endif
 		return WIN_ILLEGAL_INSTRUCTION;
 	case SIGTRAP:
-#if defined(__x86_64__) || defined(__i386__)
-		/* Linux reports int3 (SI_KERNEL) with the PC after it; Windows
-		   reports the int3 itself, in ExceptionAddress and in the CONTEXT. */
-		if (si->si_code == SI_KERNEL
-		    && *(const volatile uint8_t *)(uintptr_t)(HARNESS_CONTEXT_PC(ctx) - 1) == 0xcc)
-			HARNESS_CONTEXT_PC(ctx) -= 1;
-#endif
+		/* Where Linux reports the breakpoint (x86's int3: SI_KERNEL) with the
+		   PC past it, Windows reports the instruction itself, in
+		   ExceptionAddress and in the CONTEXT. */
+		if (HARNESS_BREAKPOINT_PC_PAST && si->si_code == SI_KERNEL
+		    && HARNESS_BREAKPOINT_AT(HARNESS_CONTEXT_PC(ctx) - HARNESS_BREAKPOINT_LEN))
+			HARNESS_CONTEXT_PC(ctx) -= HARNESS_BREAKPOINT_LEN;
 		return WIN_BREAKPOINT;
 	}
 	(void)ctx;

@@ -14,6 +14,7 @@
  * One line per check; exit status 1 if any failed.
  */
 #define _GNU_SOURCE
+#include "emulation.h"   /* generated: the breakpoint instruction, HARNESS_ACCESS_KIND_EXACT */
 #include "harness.h"
 #include "trampgen.h"
 
@@ -158,7 +159,7 @@ static void attached(void)
 }
 
 /* Read or write: the harness tells them apart where the ucontext says
-   (x86 page-fault error code, arm64 ESR, arm FSR); qemu-user does not
+   (the fault syndrome [harness_host].access names); qemu-user does not
    always say, and then Windows' answer cannot be reproduced. */
 static void attached_write(void)
 {
@@ -171,30 +172,18 @@ static void attached_write(void)
 		return;
 	}
 	snprintf(line, sizeof line, "write: ExceptionInformation[0] == %d (1 = write, 0 = not told)", fault_detail);
-#if defined(__x86_64__)
-	check(fault_detail == 1, line);   /* native kernel: the error code is exact */
-#else
-	check(fault_detail == 1 || fault_detail == 0, line);
-#endif
+	if (HARNESS_ACCESS_KIND_EXACT)
+		check(fault_detail == 1, line);   /* a native kernel: the syndrome is exact */
+	else
+		check(fault_detail == 1 || fault_detail == 0, line);
 }
 
 /* A breakpoint as Windows reports it: code 0x80000003 with the PC on the
-   breakpoint instruction itself (Linux reports x86's int3 past it, and
-   Windows on ARM's __debugbreak, udf #0xfe, as SIGILL). The handler steps
-   over it and resumes exactly. */
-#if defined(__x86_64__) || defined(__i386__)
-#define BREAKPOINT_INSN "int3"
-#define BREAKPOINT_LEN 1
-#define BREAKPOINT_IS(p) (*(const uint8_t *)(p) == 0xcc)
-#elif defined(__aarch64__)
-#define BREAKPOINT_INSN "brk #0xf000"
-#define BREAKPOINT_LEN 4
-#define BREAKPOINT_IS(p) (*(const uint32_t *)(p) == 0xd43e0000u)
-#elif defined(__arm__)
-#define BREAKPOINT_INSN "udf #0xfe"
-#define BREAKPOINT_LEN 2
-#define BREAKPOINT_IS(p) (*(const uint16_t *)(p) == 0xdefe)
-#endif
+   breakpoint instruction itself (Linux may report it past it, or as SIGILL:
+   [harness].breakpoint). The handler steps over it and resumes exactly. */
+#define BREAKPOINT_INSN HARNESS_BREAKPOINT_INSN
+#define BREAKPOINT_LEN HARNESS_BREAKPOINT_LEN
+#define BREAKPOINT_IS(p) HARNESS_BREAKPOINT_AT(p)
 
 static volatile int bp_seen, bp_at_insn;
 static volatile uint32_t bp_code;

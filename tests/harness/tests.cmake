@@ -16,18 +16,24 @@
 get_filename_component(HARNESS_DIR "${CMAKE_CURRENT_LIST_DIR}" ABSOLUTE)
 find_package(Threads REQUIRED)
 
-# Code the trampolines enter or resume must honour the Windows ABI where it
-# promises less than Linux's:
-#  - windows-386 promises only 4-byte stack alignment (sigtramp and an
-#    injected call keep 4), while i686 gcc assumes 16 at every entry;
-#  - windows-amd64 has no red zone, and trampgen_inject_call writes the
-#    return address just below the faulting SP.
-set(HARNESS_C_OPTIONS)
-if(T STREQUAL "windows-386")
-  set(HARNESS_C_OPTIONS -mincoming-stack-boundary=2)
-elseif(T STREQUAL "windows-amd64")
-  set(HARNESS_C_OPTIONS -mno-red-zone)
+# Code the trampolines enter or resume must honour the target's ABI where it
+# promises less than the Linux ABI of the same ISA (a smaller stack alignment,
+# a smaller red zone). Which options say so comes from the spec, rendered at
+# configure time: tests/harness/options.cmake.j2 sets HARNESS_C_OPTIONS.
+set(_harness_options "${CMAKE_CURRENT_BINARY_DIR}/tgen/harness_options.cmake")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  ${TRAMPGEN_SPEC_FILES} ${TRAMPGEN_GEN_FILES} "${HARNESS_DIR}/options.cmake.j2" "${HARNESS_DIR}/record.j2")
+execute_process(
+  COMMAND "${TRAMPGEN_PYTHON}" -m gen.testgen --root "${SRC}" --target "${T}"
+          --template tests/harness/options.cmake.j2 --output "${_harness_options}"
+  WORKING_DIRECTORY "${SRC}"
+  RESULT_VARIABLE _harness_rc
+  ERROR_VARIABLE _harness_err)
+if(NOT _harness_rc EQUAL 0)
+  string(STRIP "${_harness_err}" _harness_err)
+  message(FATAL_ERROR "harness: the compile options of ${T} could not be rendered:\n${_harness_err}")
 endif()
+include("${_harness_options}")
 
 function(harness_target_options tgt)
   if(HARNESS_C_OPTIONS)
@@ -41,11 +47,16 @@ harness_target_options(trampgen)
 
 # The backend: runtime/windows.c without _WIN32 (trampgen_windows_dispatch
 # only) and the harness's trampgen_os_*, install and exception dispatcher.
+# context.h (the CONTEXT mirror), context.c (ucontext_t <-> CONTEXT, the
+# access kind) and emulation.h (what Linux reports differently) are rendered
+# from the spec for ${T}.
+trampgen_test_sources(HARNESS_GENERATED tests/harness/context.h.j2 tests/harness/context.c.j2
+                      tests/harness/emulation.h.j2)
 add_library(harness STATIC
   "${SRC}/runtime/windows.c"
   "${HARNESS_DIR}/harness.c"
-  "${HARNESS_DIR}/context.c")
-target_include_directories(harness PUBLIC "${HARNESS_DIR}")
+  ${HARNESS_GENERATED})
+target_include_directories(harness PUBLIC "${HARNESS_DIR}" "${CMAKE_CURRENT_BINARY_DIR}/tgen")
 target_link_libraries(harness PUBLIC trampgen Threads::Threads)
 target_compile_options(harness PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>)
 set_target_properties(harness PROPERTIES C_STANDARD 11 C_EXTENSIONS ON)

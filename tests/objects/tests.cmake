@@ -2,7 +2,9 @@
 # compile and assemble to COFF for the real target (the stubs' layout
 # asserts check the spec against the mingw-w64 CONTEXT), and the objects
 # carry the symbols Windows needs. Execution is the harness's job.
-add_library(layout_check STATIC "${SRC}/tests/harness/layout_check.c")
+include("${SRC}/tests/harness/layout.cmake")
+add_library(layout_check STATIC)
+harness_layout_check(layout_check)
 find_program(LLVM_NM NAMES llvm-nm llvm-nm-14 REQUIRED)
 add_test(NAME ${NAME}/coff-symbols
   COMMAND ${CMAKE_COMMAND} -DNM=${LLVM_NM} -DLIB=$<TARGET_FILE:trampgen> -DTARGET=${T}

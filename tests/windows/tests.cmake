@@ -3,7 +3,8 @@
 include("${SRC}/tests/faults/faults.cmake")
 fault_suite(suite "${SRC}/tests/faults/platform_windows.c")
 # The harness mirrors of CONTEXT, checked against the real <windows.h>.
-target_sources(suite PRIVATE "${SRC}/tests/harness/layout_check.c")
+include("${SRC}/tests/harness/layout.cmake")
+harness_layout_check(suite)
 
 # Windows-only programs: the embedder entry (trampgen_try_handle_exception,
 # nothing installed) and the thread lifecycle (mapped system stacks, thread
