@@ -1,7 +1,7 @@
 /*
  * The emulated-OS harness: a Linux program that plays Windows for the
  * generated Windows trampolines, so that the very instructions Windows
- * would run execute on their ISA (under qemu-user, or natively on amd64).
+ * would run execute on their ISA (under qemu-user, or natively where the ISA is the host's).
  *
  * It supplies what runtime/windows.c supplies only under _WIN32: the
  * per-thread state and trampgen_install/uninstall. A fault signal plays
@@ -175,8 +175,8 @@ __attribute__((weak)) int trampgen_check_handlers(int *lost, int max)
 /* ---- calling the trampolines as Windows calls a vectored handler ---- */
 
 /* Through the generated prototypes: TRAMPGEN_HANDLER_CC is the OS's
-   convention for a vectored handler (stdcall on windows-386, the Microsoft
-   x64 convention on windows-amd64, which this Linux compiler must be told). */
+   convention for a vectored handler (abi.handler_c_attribute of the spec,
+   which this Linux compiler must be told). */
 #define CALL_HANDLER(tramp, ep) (trampgen_##tramp(ep))
 
 /* ---- the exception dispatcher ---- */

@@ -59,7 +59,7 @@ extern volatile unsigned long harness_next_calls;   /* the next handler */
 #ifdef __linux__
 /* context.c: one ISA's CONTEXT <-> the kernel's ucontext_t. Every integer
    register, SP, PC, LR, flags; floating point where the CONTEXT_FULL of
-   the ISA includes it (or, on arm64, where it is cheap to carry). */
+   the ISA includes it (or where the spec's [harness].fp carries it). */
 void context_from_ucontext(void *ctx, const ucontext_t *uc);
 void context_to_ucontext(const void *ctx, ucontext_t *uc);
 /* For an access fault: 1 write, 0 read, 8 execute, -1 when the ucontext
