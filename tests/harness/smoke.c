@@ -252,7 +252,7 @@ static void unhandled(void)
 	}
 	fflush(stdout);
 	/* A plain fork by the raw system call: glibc's fork() never returns in
-	   the child under qemu-i386 7.2 (it hangs after set_robust_list fails
+	   the child under some qemu-user 7.2 emulators (it hangs after set_robust_list fails
 	   with ENOSYS). With no stack and no TLS arguments, clone's argument
 	   order, which differs between ISAs, does not matter. The child only
 	   makes system calls and faults. */
