@@ -171,6 +171,7 @@ RUNNER = Leaf(str, "a runner kind", _pattern(re.compile("|".join(RUNNERS)), "one
 # The per-toolchain build modes cmake/target/CMakeLists.txt knows.
 MODES = ("windows", "objects", "harness", "posix", "reliability")
 MODE = Leaf(str, "a build mode", _pattern(re.compile("|".join(MODES)), "one of " + ", ".join(MODES)))
+BYTE_ORDER = Leaf(str, "a byte order", _pattern(re.compile("little|big"), "one of little, big"))
 BUILD_NAME = Leaf(str, "a build name pattern", _pattern(re.compile(r"[a-z0-9_-]*\{target\}[a-z0-9_-]*"),
                                                         "a build name with one {target}, like harness-{target}"))
 
@@ -218,14 +219,23 @@ ISA = Table({
         "file_directives": req(List(TEXT)),
         "function_directives": req(List(TEXT)),
         "load_const_max": req(INT),
+        # How the ISA lays out a multi-byte value in memory: "little" or "big".
+        "byte_order": req(BYTE_ORDER),
     })),
     "asm": req(Table({
         "comment": req(List(TEXT, 1)),
         "separator": req(List(TEXT, 1)),
         "literal_pool": opt(TEXT),
     })),
-    "registers": req(Map(Table({"width": req(INT), "names": req(List(REGISTER, 1))}),
-                         "register class")),
+    "registers": req(Map(Table({
+        "width": req(INT),
+        "names": req(List(REGISTER, 1)),
+        # When the class's names are views of wider registers (a 64-bit view
+        # of a 128-bit register): NAME{n} pattern -> the assembler name of the whole
+        # register, and its width, for test code that moves all of it.
+        "whole": opt(Map(ORACLE_SPELLING, ORACLE_KEY_WHAT, _oracle_key)),
+        "whole_width": opt(INT),
+    }), "register class")),
     "idioms": req(Table({
         "store": req(Map(TEXT, "register class")),
         "load": req(Map(TEXT, "register class")),
@@ -246,6 +256,11 @@ ISA = Table({
         "load_at": req(Map(TEXT, "register class")),
         "breakpoint": req(TEXT),
         "illegal": req(TEXT),
+        # A call through a register ({reg}) and a direct jump to {symbol} that
+        # writes no register at all (the conformance harness enters code with
+        # every register holding a canary).
+        "call_register": req(TEXT),
+        "jump": req(TEXT),
     })),
     # How the ISA's hardware traps, as the fault suite needs to know.
     "traps": req(Table({

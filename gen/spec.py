@@ -75,10 +75,14 @@ IDIOM_PLACEHOLDERS = {
     "load_at": {"reg", "base", "offset"},
     "breakpoint": set(),
     "illegal": set(),
+    "call_register": {"reg"},
+    "jump": {"symbol"},
 }
 # Placeholders an idiom must use: an idiom that ignores its operands assembles
 # into the same instruction whatever it is asked for.
 IDIOM_REQUIRED = {
+    "call_register": {"reg"},
+    "jump": {"symbol"},
     "address": {"reg", "symbol"},
     "store_at": {"reg", "base", "offset"},
     "load_at": {"reg", "base", "offset"},
@@ -347,6 +351,8 @@ class Isa:
     literal_pool: str | None         # directive that places pending literals (asm.literal_pool)
     divide_by_zero_traps: bool
     divide_by_zero_note: str
+    byte_order: str                  # "little" or "big"
+    reg_whole: dict[str, tuple[str, int]]   # register -> (name of the whole register it is a view of, bits)
     oracle: IsaOracle | None = None  # [oracle]: register spellings for tests/oracle (load_isa_oracle)
 
     @property
@@ -557,6 +563,39 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
             reg_class[r] = cls
             reg_width[r] = width
 
+    # registers.CLASS.whole: each name of the class may be a view of a wider
+    # register; test code that moves whole registers uses these names.
+    reg_whole: dict[str, tuple[str, int]] = {r: (r, reg_width[r]) for r in reg_class}
+    for cls, body in d["registers"].items():
+        whole, ww = body.get("whole"), body.get("whole_width")
+        if (whole is None) != (ww is None):
+            err(f"registers.{cls}." + ("whole_width" if whole else "whole"),
+                "missing: whole and whole_width go together (the whole register's names and its width)")
+            continue
+        if whole is None:
+            continue
+        if ww < body["width"] or ww % 8:
+            err(f"registers.{cls}.whole_width", f"{ww} is not a whole number of bytes at least "
+                f"registers.{cls}.width ({body['width']})")
+            continue
+        mine = {r: c for r, c in reg_class.items() if c == cls}
+        for key, name in whole.items():
+            hits = _oracle_matches(key, mine)
+            if not hits:
+                err(schema.key_path(f"registers.{cls}.whole", key),
+                    f"{key!r} names no register of registers.{cls}" + _near(key, mine))
+                continue
+            if "{n}" not in key and "{n}" in name:
+                err(schema.key_path(f"registers.{cls}.whole", key),
+                    f"uses {{n}}, but {key!r} is a register, not a NAME{{n}} pattern")
+                continue
+            for reg, num in hits:
+                reg_whole[reg] = (name.replace("{n}", num), ww)
+        missed = [r for r in mine if reg_whole[r][1] != ww]
+        if missed:
+            err(f"registers.{cls}.whole", f"says nothing of {missed[0]}: every register of the "
+                "class must be a view of a whole register")
+
     def register(key: str, reg: str | None) -> None:
         if reg is not None and reg not in reg_class:
             err(key, f"unknown register {reg!r}: not in any registers.* list" + _near(reg, reg_class))
@@ -675,6 +714,8 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         literal_pool=literal_pool,
         divide_by_zero_traps=traps["divide_by_zero"],
         divide_by_zero_note=traps["divide_by_zero_note"],
+        byte_order=i["byte_order"],
+        reg_whole=reg_whole,
     )
     isa.oracle = load_isa_oracle(d, reg_class, reg_width, err)
     return isa if len(ld.errors) == n else None

@@ -164,15 +164,15 @@ size_t trampgen_os_min_frame(void)
 
 /*
  * The alternate signal stack holds, for a fault: the kernel's frame, the
- * entry trampoline and sigtramp (the callee-saved set: a 64-byte frame on
- * linux-amd64, 160 on linux-arm64, 208 on linux-riscv64), the POSIX
+ * entry trampoline and sigtramp (the callee-saved set: at most 208 bytes of
+ * frame on today's targets, `python3 -m gen explain` shows each), the POSIX
  * dispatch, trampgen_dispatch, and on the way to dying die_by_default and
  * libc's sigaction/raise/write; then the user's handler; and a second
  * kernel frame if a signal with SA_ONSTACK interrupts the handler.
- * Measured with gcc 12 -O2 -fstack-usage: trampgen_posix_dispatch (chain
- * inlined) 464 bytes on linux-amd64 / 480 on linux-arm64 / 408 on
- * linux-arm, trampgen_dispatch 96 / 96 / 40, die_by_default 336 / 336 /
- * 296: about 1 KiB in all, so 8 KiB covers trampgen and libc with room.
+ * Measured with gcc 12 -O2 -fstack-usage on the 64-bit and 32-bit Linux
+ * targets: trampgen_posix_dispatch (chain inlined) at most 480 bytes,
+ * trampgen_dispatch at most 96, die_by_default at most 336: about 1 KiB in
+ * all, so 8 KiB covers trampgen and libc with room.
  * Four kernel frames plus that, and never less than 64 KiB, which leaves a
  * handler at least ~50 KiB of its own.
  */

@@ -322,16 +322,16 @@ void trampgen_os_unmap_stack(void *map, size_t map_size)
 /*
  * The stack one exception dispatch needs, on top of the interrupted SP:
  * - the CONTEXT and EXCEPTION_RECORD the kernel pushes for
- *   KiUserExceptionDispatcher (x64: 1232 + 152 bytes; x86: 716 + 80);
+ *   KiUserExceptionDispatcher (64-bit: 1232 + 152 bytes; 32-bit: 716 + 80);
  * - the extended state that follows the CONTEXT when the CPU has AVX
  *   (CONTEXT_EX and an XSAVE area: 2,696 bytes with AVX-512), allowed for as
  *   one 4 KiB page;
  * - the frames of KiUserExceptionDispatcher, RtlDispatchException and
  *   RtlpCallVectoredHandlers up to the first vectored handler: 2 KiB.
  *   Measured under wine 8.0 (CONTEXT, record and frames, from the faulting
- *   SP to a vectored handler's first local): 2,145 bytes on x64, 1,417 on
- *   x86, so 2 KiB for the frames leaves room for Windows' own, larger ones.
- * x64: 7,528 bytes; x86: 6,940. trampgen's own frames (sigtramp, the
+ *   SP to a vectored handler's first local): 2,145 bytes 64-bit, 1,417
+ *   32-bit, so 2 KiB for the frames leaves room for Windows' own, larger ones.
+ * 64-bit: 7,528 bytes; 32-bit: 6,940. trampgen's own frames (sigtramp, the
  * dispatcher) and the handler come on top.
  */
 #define XSTATE_ALLOWANCE 4096u
@@ -351,7 +351,7 @@ size_t trampgen_os_min_frame(void)
  * one or two pages, less than a CONTEXT and the dispatcher frames leave
  * room for; attach asks for one exception dispatch (trampgen_os_min_frame)
  * plus OVERFLOW_HANDLER_STACK for sigtramp, trampgen_dispatch and the
- * handler, rounded up to pages: 24 KiB on x64 and x86 with 4 KiB pages.
+ * handler, rounded up to pages: 24 KiB with 4 KiB pages.
  * The guarantee is per thread and can only grow: a re-attach asks again
  * (a no-op), detach leaves it.
  */

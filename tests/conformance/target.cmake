@@ -66,17 +66,12 @@ add_custom_target(conformance-tables DEPENDS "${_conform_gen}/conform_tables.h")
 
 # conform_program(<exe> <out dir>): the conformance program against the
 # trampolines in <out dir> (trampolines.S, trampgen_target.h).
+# conform.S and conform_isa.h: rendered for ${T} from its spec.
+trampgen_test_sources(_conform_src "${CONFORM_DIR}/conform.S.j2" "${CONFORM_DIR}/conform_isa.h.j2")
 function(conform_program exe outdir)
-  add_executable(${exe} "${CONFORM_DIR}/conform.c" "${CONFORM_DIR}/conform.S" "${outdir}/trampolines.S")
+  add_executable(${exe} "${CONFORM_DIR}/conform.c" ${_conform_src} "${outdir}/trampolines.S")
   add_dependencies(${exe} conformance-tables)
-  target_include_directories(${exe} PRIVATE "${outdir}" "${_conform_gen}")
-  # conform.S selects the OS's conventions by these, from the target's name.
-  if(T MATCHES "^windows-")
-    target_compile_definitions(${exe} PRIVATE CONFORM_WINDOWS)
-  endif()
-  if(T STREQUAL "windows-amd64")
-    target_compile_definitions(${exe} PRIVATE CONFORM_WIN64)
-  endif()
+  target_include_directories(${exe} PRIVATE "${outdir}" "${_conform_gen}" "${CMAKE_CURRENT_BINARY_DIR}/tgen")
   target_compile_options(${exe} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>)
   set_target_properties(${exe} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON POSITION_INDEPENDENT_CODE OFF)
   # conform.S addresses its tables absolutely on 32-bit ISAs.
@@ -88,10 +83,9 @@ endfunction()
 # Objects mode: nothing runs here; still prove that conform.S and conform.c
 # compile for the target's object format.
 if(TRAMPGEN_MODE STREQUAL "objects")
-  add_library(conformance OBJECT "${CONFORM_DIR}/conform.c" "${CONFORM_DIR}/conform.S" "${SRC}/out/${T}/trampolines.S")
+  add_library(conformance OBJECT "${CONFORM_DIR}/conform.c" ${_conform_src} "${SRC}/out/${T}/trampolines.S")
   add_dependencies(conformance conformance-tables)
-  target_include_directories(conformance PRIVATE "${SRC}/out/${T}" "${_conform_gen}")
-  target_compile_definitions(conformance PRIVATE CONFORM_WINDOWS)
+  target_include_directories(conformance PRIVATE "${SRC}/out/${T}" "${_conform_gen}" "${CMAKE_CURRENT_BINARY_DIR}/tgen")
   conform_skip("${T} is built as COFF objects only here: no runner exists (the harness-${T} build runs the same checks)")
   return()
 endif()

@@ -131,9 +131,9 @@ def show(path) -> str:
 HUGE = 2 ** 70
 NUMBERS = [HUGE, -HUGE, 2 ** 63, 2 ** 64 - 1, 2 ** 31, -1, -8, 0, 1, 3, 5, 12, 24, 1000001]
 NAMES = ["r\u00e4", "\u0440\u0435\u0433", "\U0001F600", "a\u0301", "a b", "a\nb", "x\ty",
-         "\u202eevil", "nul\x00byte", "", " ", "{reg}", "}", "%rax", "sp;", "a" * 5000,
+         "\u202eevil", "nul\x00byte", "", " ", "{reg}", "}", "%r99", "sp;", "a" * 5000,
          "../../etc/passwd", "\ufeffbom", "trampgen_sigtramp"]
-SAMPLES = ["x", "rax", "", 0, 8, HUGE, -1, [], ["x"], [1, 2], [[]], {}, {"a": 1},
+SAMPLES = ["x", "r99", "", 0, 8, HUGE, -1, [], ["x"], [1, 2], [[]], {}, {"a": 1},
            {"field": "F", "offset": 8}, True, False, 1.5, float("nan"), float("inf"),
            Raw("1979-05-27"), Raw("07:32:00"), Raw("1979-05-27T07:32:00Z")]
 
@@ -354,6 +354,8 @@ MAP_TABLES = {("registers",), ("idioms", "store"), ("idioms", "load"), ("abi", "
               ("harness", "flags"), ("harness", "fp"), ("harness_host", "fp", "fields")}
 # Tables all of whose nested tables have data keys as well.
 MAP_PREFIXES = {("oracle", "views")}
+# Data-keyed tables under a data key ("*": any register class).
+MAP_PATTERNS = {("registers", "*", "whole")}
 TYPOS = [lambda k, r: k[:-1], lambda k, r: k + "s", lambda k, r: k.upper(),
          lambda k, r: k[:r.randrange(len(k))] + k[r.randrange(len(k)) + 1:] if len(k) > 1 else k + "_",
          lambda k, r: "x_" + k]
@@ -366,7 +368,9 @@ def m_unknown_key(rng, data, ctx):
     path, table = rng.choice(tables)
     # In a table whose keys are data (register names, classes) a new key can be valid.
     named = tuple(p for p in path if not isinstance(p, int))
-    data_keys = named in MAP_TABLES or any(named[:len(m)] == m for m in MAP_PREFIXES)
+    data_keys = (named in MAP_TABLES or any(named[:len(m)] == m for m in MAP_PREFIXES)
+                 or any(len(named) == len(m) and all(a in ("*", b) for a, b in zip(m, named))
+                        for m in MAP_PATTERNS))
     sure = "" if data_keys else "must-reject: "
     if rng.random() < 0.5:
         key = rng.choice(list(table))

@@ -244,7 +244,7 @@ static uint32_t exception_code(int signo, const siginfo_t *si, harness_context *
 			return WIN_BREAKPOINT;
 		return WIN_ILLEGAL_INSTRUCTION;
 	case SIGTRAP:
-		/* Where Linux reports the breakpoint (x86's int3: SI_KERNEL) with the
+		/* Where Linux reports the breakpoint (SI_KERNEL, harness.breakpoint) with the
 		   PC past it, Windows reports the instruction itself, in
 		   ExceptionAddress and in the CONTEXT. */
 		if (HARNESS_BREAKPOINT_PC_PAST && si->si_code == SI_KERNEL

@@ -124,8 +124,9 @@ def instructions(asm: str) -> list[str]:
 
 
 def token(name: str) -> re.Pattern:
-    # A register name as a whole operand: not part of a longer name (s1 in
-    # s11) nor of a suffix (.64 in vpush.64), whatever prefix the syntax uses (%).
+    # A register name as a whole operand: not part of a longer name (a name
+    # that is a prefix of another) nor of a suffix (the .64 of a mnemonic),
+    # whatever prefix the syntax uses (%).
     return re.compile(r"(?<![\w.])" + re.escape(name) + r"(?![\w])")
 
 

@@ -8,8 +8,8 @@
 # scenario is expected to fail, several by crashing.
 #
 #   tests/reliability/runtime/old_runtime.sh linux-amd64 [commit]
-#   CC=aarch64-linux-gnu-gcc RUN="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
-#     tests/reliability/runtime/old_runtime.sh linux-arm64
+#   CC=<the target's cross gcc> RUN="<its qemu> -L <its sysroot>" \
+#     tests/reliability/runtime/old_runtime.sh <target>   ([toolchain] in its spec)
 set -eu
 target=${1:?usage: $0 TARGET [COMMIT]}
 commit=${2:-91f46e9}
