@@ -17,6 +17,12 @@ function(trampgen_cross name)
     # Where scripts/setup.sh records why an optional runner (wine32) is missing.
     list(APPEND args "-DTRAMPGEN_STATE_DIR=${CMAKE_SOURCE_DIR}/build-env")
   endif()
+  # The checker the host build makes, for the ${NAME}/disassembly tests
+  # (tests/checker/target.cmake); it needs re2c, as tests/checker/host.cmake says.
+  find_program(TRAMPGEN_RE2C re2c)
+  if(TRAMPGEN_RE2C)
+    list(APPEND args "-DTRAMPGEN_CHECKER=${CMAKE_BINARY_DIR}/trampgen_check")
+  endif()
   list(APPEND args ${A_CMAKE_ARGS})
   if(A_OWN_CC)
     string(REPLACE ";" "|" own "${A_OWN_CC}")   # a list: LIST_SEPARATOR below

@@ -267,6 +267,14 @@ ISA = Table({
         "divide_by_zero": req(BOOL),
         "divide_by_zero_note": req(DOC),
     })),
+    # How the ISA's objdump prints what the assembler made of the source, for
+    # the checker's reading of built objects (tests/checker/disasm.py):
+    # statement sequences the assembler expanded a pseudo-instruction into
+    # ({symbol}, {reg} placeholders), and qualifiers objdump adds to mnemonics.
+    "disassembly": opt(Table({
+        "fold": opt(List(Table({"from": req(List(TEXT, 2)), "to": req(TEXT)}))),
+        "qualifiers": opt(List(TEXT)),
+    })),
     # How the ISA's C compilers spell its registers, for the ABI oracle
     # (tests/oracle/oracle.py), where the spec's own names are not enough:
     # docs/spec.md "spec/isa/NAME.toml [oracle]". Keys of clobber, aliases

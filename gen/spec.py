@@ -353,6 +353,7 @@ class Isa:
     divide_by_zero_note: str
     byte_order: str                  # "little" or "big"
     reg_whole: dict[str, tuple[str, int]]   # register -> (name of the whole register it is a view of, bits)
+    disassembly: dict                # [disassembly]: {fold: [{from, to}], qualifiers: [...]}
     oracle: IsaOracle | None = None  # [oracle]: register spellings for tests/oracle (load_isa_oracle)
 
     @property
@@ -683,6 +684,22 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         problem = asm_text_problem(literal_pool, set(), asm, directive=True)
         if problem:
             err("asm.literal_pool", problem)
+    disassembly = d.get("disassembly", {})
+    for k, f in enumerate(disassembly.get("fold", [])):
+        used: set[str] = set()
+        for j, text in enumerate(f["from"] + [f["to"]]):
+            key = f"disassembly.fold[{k}]." + (f"from[{j}]" if j < len(f["from"]) else "to")
+            problem = asm_text_problem(text, {"symbol", "reg"}, asm, directive=False)
+            if problem:
+                err(key, problem)
+            elif j < len(f["from"]):
+                used |= placeholders(text)
+            elif placeholders(text) - used:
+                err(key, f"uses {{{sorted(placeholders(text) - used)[0]}}}, which no statement of "
+                    "`from` captures")
+    for k, q in enumerate(disassembly.get("qualifiers", [])):
+        if not re.fullmatch(r"\.[a-z0-9]+", q):
+            err(f"disassembly.qualifiers[{k}]", f"{q!r} is not a mnemonic qualifier (a dot and letters or digits)")
     traps = d["traps"]
     for key in ("file_directives", "function_directives"):
         for k, text in enumerate(i[key]):
@@ -716,6 +733,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         divide_by_zero_note=traps["divide_by_zero_note"],
         byte_order=i["byte_order"],
         reg_whole=reg_whole,
+        disassembly=disassembly,
     )
     isa.oracle = load_isa_oracle(d, reg_class, reg_width, err)
     return isa if len(ld.errors) == n else None

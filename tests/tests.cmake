@@ -17,7 +17,7 @@ if(TRAMPGEN_HOST_TARGET)
   include(tests/posix/tests.cmake)
   # The runtime reliability suite, natively (label: reliability).
   include(tests/reliability/runtime/tests.cmake)
-  foreach(extra conformance oracle)
+  foreach(extra conformance oracle checker)
     include("${SRC}/tests/${extra}/target.cmake" OPTIONAL)
   endforeach()
   trampgen_fatal_warnings_test(${NAME}/asm-fatal-warnings)

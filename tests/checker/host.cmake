@@ -52,3 +52,13 @@ foreach(_c IN LISTS _chk_cases)
     COMMAND "${TRAMPGEN_PYTHON}" "${_chk}/broken.py" ${_c}
       --checker $<TARGET_FILE:trampgen_check> --cc "${CMAKE_C_COMPILER}")
 endforeach()
+
+# What reading the built object adds (issue 9, item 2): a broken idiom that
+# assembles silently into something other than the register its text names
+# passes the source check and must fail the disassembly check.
+if(TRAMPGEN_HOST_TARGET AND CMAKE_OBJDUMP)
+  add_test(NAME checker/broken-disasm
+    COMMAND "${TRAMPGEN_PYTHON}" "${_chk}/broken_disasm.py" ${TRAMPGEN_HOST_TARGET}
+      --checker $<TARGET_FILE:trampgen_check> --cc "${CMAKE_C_COMPILER}" --objdump "${CMAKE_OBJDUMP}")
+  set_tests_properties(checker/broken-disasm PROPERTIES SKIP_RETURN_CODE 77)
+endif()
