@@ -473,7 +473,44 @@ HARNESS_HOST = Table({
 TARGET.keys["harness"] = opt(HARNESS, "a Windows target's CONTEXT for the emulated-OS harness")
 TARGET.keys["harness_host"] = opt(HARNESS_HOST, "what the harness needs of this OS on this ISA when it plays another")
 
-SCHEMAS = {"isa": ISA, "os": OS, "format": FORMAT, "target": TARGET}
+# spec/semantics/NAME.toml: what the ISA's instructions do, as the checker
+# (tests/checker) models them. Written from the architecture manual, never
+# from spec/isa/NAME.toml, whose idioms the checker judges by it
+# (docs/spec.md "spec/semantics/NAME.toml"; meaning checks: gen/semantics.py).
+# A register key or value may be a pattern NAME{a..b} or NAME{a..b..step}:
+# both sides expand in parallel (w{0..30} = x{0..30}).
+SEM_PATTERN_RE = re.compile(r"(?!$)[A-Za-z0-9_.]*(\{\d+\.\.\d+(\.\.\d+)?\})?[A-Za-z0-9_]*")
+SEM_REG = Leaf(str, "a register name or NAME{a..b} pattern",
+               _pattern(SEM_PATTERN_RE, "a register name or a NAME{a..b} pattern"))
+MNEMONIC_RE = re.compile(r"[a-z][a-z0-9]*(\.[a-z0-9]+)*")
+ROLES = ("r", "w", "rw", "t", "a", "i")
+ROLE = Leaf(str, "an operand role", _pattern(re.compile("|".join(ROLES)), "one of " + ", ".join(ROLES)))
+FLOW = Leaf(str, "a control flow", _pattern(re.compile("jump|call|cond"), "one of jump, call, cond"))
+DATA_OP = Leaf(str, "a data operation", _pattern(re.compile("move|add|sub"), "one of move, add, sub"))
+STACK_OP = Leaf(str, "a stack operation", _pattern(re.compile("push|pop"), "one of push, pop"))
+INSN_FORM = Table({
+    "roles": req(List(ROLE), "one per operand: r read, w write, rw both, t branch target, "
+                 "a address only, i immediate"),
+    "flow": opt(FLOW), "op": opt(DATA_OP), "stack": opt(STACK_OP),
+    "reads": opt(List(REGISTER)), "writes": opt(List(REGISTER)), "clobbers": opt(List(REGISTER)),
+    "target": opt(REGISTER, "implicit branch target: a register, or \"stack\" (popped)"),
+    "pops": opt(INT, "operand number (from 1) of bytes popped after the return address"),
+    "size": opt(INT, "memory access bytes (default: the register's width)"),
+})
+SEMANTICS = Table({
+    "semantics": req(Table({
+        "sp": req(REGISTER),
+        "pc": opt(REGISTER, "the PC, where an instruction can name it as an operand"),
+        "link": opt(REGISTER, "the register a call writes the return address to"),
+        "call_pushes": req(BOOL),
+        "zero": opt(List(REGISTER), "names that read as zero and discard writes"),
+    })),
+    "aliases": opt(Map(SEM_REG, "register or pattern", lambda k: SEM_PATTERN_RE.fullmatch(k) is not None)),
+    "views": opt(Map(SEM_REG, "register or pattern", lambda k: SEM_PATTERN_RE.fullmatch(k) is not None)),
+    "insn": req(Map(List(INSN_FORM, 1), "mnemonic", lambda k: MNEMONIC_RE.fullmatch(k) is not None)),
+})
+
+SCHEMAS = {"isa": ISA, "os": OS, "format": FORMAT, "target": TARGET, "semantics": SEMANTICS}
 
 
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

@@ -22,7 +22,7 @@ import stat
 import tomllib
 from pathlib import Path
 
-from . import schema
+from . import schema, semantics
 from .schema import IDENT, MAX_INT, NAME, NAME_RULE
 
 MAX_FILE_BYTES = 1 << 20     # a spec file is a few KiB; anything near this is not one
@@ -355,6 +355,8 @@ class Isa:
     reg_whole: dict[str, tuple[str, int]]   # register -> (name of the whole register it is a view of, bits)
     disassembly: dict                # [disassembly]: {fold: [{from, to}], qualifiers: [...]}
     oracle: IsaOracle | None = None  # [oracle]: register spellings for tests/oracle (load_isa_oracle)
+    # spec/semantics/NAME.toml, for the checker (gen/semantics.py); None if the ISA has none.
+    semantics: object = None
 
     @property
     def statement_separator(self) -> str:
@@ -736,6 +738,8 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         disassembly=disassembly,
     )
     isa.oracle = load_isa_oracle(d, reg_class, reg_width, err)
+    if len(ld.errors) == n:
+        isa.semantics = semantics.load(ld, isa)
     return isa if len(ld.errors) == n else None
 
 

@@ -7,9 +7,10 @@
  * own tag again before a return; the return address is the link register's
  * entry value, or (when calls push it) the word at entry SP. This makes the
  * checks independent of how the templates spell a save or a return: a
- * `mov x9, x19; str x9, [sp]` saves x19 as well as `str x19, [sp]` does, and
- * a `blr` in sigresume writes x30 because the ISA table says so, whatever
- * spec/ calls the idiom.
+ * move of a preserved register to a scratch one and a store of the scratch
+ * saves the preserved register as well as storing it directly does, and a
+ * call-through-register in sigresume writes the link register because the
+ * ISA table says so, whatever spec/ calls the idiom.
  *
  * Which registers matter comes from the model:
  *   preserved (the ABI's callee-saved registers, or the --preserved override)
@@ -270,7 +271,7 @@ static void check_end(Func *F, State *st, const Stmt *s, const End *e)
         report(F, s, "returns with SP %lld bytes %s its entry value: the stack adjustments do not balance",
                e->depth_at < 0 ? -e->depth_at : e->depth_at, e->depth_at < 0 ? "below" : "above");
     /* Where it returns to matters only once SP is right: with SP off, the
-     * word an x86 ret pops is wrong as a consequence, not a second mistake. */
+     * word a stack-popping return takes is wrong as a consequence, not a second mistake. */
     int balanced = e->known_at && e->depth_at == 0;
     if (balanced && !e->direct && !is_ret && !e->is_return_insn)
         report(F, s, "leaves through an indirect jump to %s, not a return",
@@ -610,7 +611,7 @@ static int exec(Func *F, State *st, const Stmt *s, const Insn *in, End *e, int *
         e->known_at = st->known;
         e->depth_at = st->depth;
         if (in->target == TARGET_STACK) {
-            /* x86 ret: pop the return address, then the argument bytes. */
+            /* A return that pops the return address, then the argument bytes. */
             int sl = st->known ? find_slot(st, st->depth, M->word) : -1;
             e->tag = sl >= 0 ? st->slots[sl].tag : TAG_UNKNOWN;
             e->is_return_insn = 1;

@@ -118,11 +118,12 @@ def check(copy: Path, target: str, checker: str, cc: str, preserved: Path | None
     if gen.returncode != 0:
         sys.exit(f"broken.py: the generator refused the spec, so this case tests spec validation, "
                  f"not the checker:\n{gen.stdout}")
-    model = copy / "model.txt"
-    m = run([sys.executable, str(HERE / "model.py"), "--root", str(copy), target, "-o", str(model)])
+    model, table = copy / "model.txt", copy / "table.txt"
+    m = run([sys.executable, str(HERE / "model.py"), "--root", str(copy), target, "-o", str(model),
+             "--table", str(table)])
     if m.returncode != 0:
         sys.exit(f"broken.py: model.py failed:\n{m.stdout}")
-    cmd = [checker, str(model), str(copy / "out" / target / "trampolines.S"), "--cpp", cc]
+    cmd = [checker, str(model), str(copy / "out" / target / "trampolines.S"), "--table", str(table), "--cpp", cc]
     if preserved:
         cmd += ["--preserved", str(preserved)]
     return run(cmd)

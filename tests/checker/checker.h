@@ -3,10 +3,11 @@
  * Three inputs, kept apart on purpose:
  *   - the target model (tests/checker/model.py writes it from spec/): which
  *     registers exist, their roles in the ABI, stack alignment, entry names;
- *   - the ISA table (tests/checker/isa/<isa>.tab, written by hand from the
- *     architecture manuals): what each mnemonic reads, writes, and does to
- *     control flow and the stack. It never comes from spec/, because a wrong
- *     idiom in spec/ is exactly what must be caught;
+ *   - the ISA table (model.py --table renders it from spec/semantics/<isa>.toml,
+ *     written by hand from the architecture manual): what each mnemonic
+ *     reads, writes, and does to control flow and the stack. It never comes
+ *     from spec/isa/'s idioms, because a wrong idiom is exactly what must be
+ *     caught;
  *   - the assembly, run through the C preprocessor and lexed by re2c.
  * No file of the checker names an architecture; they only read the three.
  */
@@ -48,12 +49,12 @@ typedef struct {
     int nidioms;
 } Model;
 
-/* ---- the ISA table (tests/checker/isa/<isa>.tab) --------------------------- */
+/* ---- the ISA table (from spec/semantics/<isa>.toml via model.py) ---------- */
 enum { ROLE_R = 1, ROLE_W = 2, ROLE_T = 4, ROLE_A = 8 };   /* read, write, branch target, address only */
 enum { FLOW_NONE, FLOW_JUMP, FLOW_CALL, FLOW_COND };
 enum { OP_OTHER, OP_MOVE, OP_ADD, OP_SUB };
 enum { STACK_NONE, STACK_PUSH, STACK_POP };
-#define TARGET_STACK (-2)       /* the jump target is popped from the stack (x86 ret) */
+#define TARGET_STACK (-2)       /* the jump target is popped from the stack (a pushing ISA's return) */
 
 typedef struct {
     char mnem[NAMELEN];

@@ -22,7 +22,6 @@ add_custom_command(
   VERBATIM)
 add_executable(trampgen_check "${_lexer}" "${_chk}/tables.c" "${_chk}/analyze.c" "${_chk}/main.c")
 target_include_directories(trampgen_check PRIVATE "${_chk}")
-target_compile_definitions(trampgen_check PRIVATE TRAMPGEN_CHECKER_TABLES="${_chk}/isa")
 set_target_properties(trampgen_check PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
 if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options(trampgen_check PRIVATE -Wall -Wextra)
@@ -39,6 +38,7 @@ foreach(_t IN LISTS _chk_targets)
       -DPYTHON=${TRAMPGEN_PYTHON} -DROOT=${CMAKE_SOURCE_DIR} -DTARGET=${_t}
       -DMODEL=${_model} -DCHECKER=$<TARGET_FILE:trampgen_check> -DCC=${CMAKE_C_COMPILER}
       -P "${_chk}/run.cmake")
+  set_tests_properties(checker/${_t} PROPERTIES SKIP_REGULAR_EXPRESSION "skipped: ")
 endforeach()
 
 # The negative cases: each deliberately broken spec must fail with its message.

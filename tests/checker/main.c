@@ -1,4 +1,8 @@
-/* trampgen_check MODEL FILE.S [--preserved FILE] [--tables DIR] [--cpp CC]
+/* trampgen_check MODEL FILE.S --table TABLE [--preserved FILE] [--cpp CC]
+ *
+ * MODEL and TABLE are what tests/checker/model.py writes from spec/: the
+ * target's registers and roles, and what its ISA's instructions do
+ * (rendered from spec/semantics/ISA.toml).
  *
  * Exit status: 0 every check holds, 1 a check failed (one FAIL line each),
  * 2 the inputs could not be read. The per-trampoline summary is printed
@@ -10,10 +14,6 @@
 #include <string.h>
 
 #include "checker.h"
-
-#ifndef TRAMPGEN_CHECKER_TABLES
-#define TRAMPGEN_CHECKER_TABLES "tests/checker/isa"
-#endif
 
 /* Single-quote a path for the shell popen runs. */
 static void quote(char *out, size_t n, const char *s)
@@ -35,19 +35,19 @@ static void quote(char *out, size_t n, const char *s)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: trampgen_check MODEL FILE.S [--preserved FILE] [--tables DIR] [--cpp CC]\n");
+    fprintf(stderr, "usage: trampgen_check MODEL FILE.S --table TABLE [--preserved FILE] [--cpp CC]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     const char *model_path = NULL, *asm_path = NULL, *preserved = NULL;
-    const char *tables = TRAMPGEN_CHECKER_TABLES, *cc = "cc";
+    const char *table = NULL, *cc = "cc";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--preserved") == 0 && i + 1 < argc)
             preserved = argv[++i];
-        else if (strcmp(argv[i], "--tables") == 0 && i + 1 < argc)
-            tables = argv[++i];
+        else if (strcmp(argv[i], "--table") == 0 && i + 1 < argc)
+            table = argv[++i];
         else if (strcmp(argv[i], "--cpp") == 0 && i + 1 < argc)
             cc = argv[++i];
         else if (argv[i][0] == '-')
@@ -59,7 +59,7 @@ int main(int argc, char **argv)
         else
             return usage();
     }
-    if (!model_path || !asm_path)
+    if (!model_path || !asm_path || !table)
         return usage();
 
     static Model m;
@@ -68,9 +68,7 @@ int main(int argc, char **argv)
         return 2;
     if (preserved && load_preserved(preserved, &m) < 0)
         return 2;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s.tab", tables, m.isa);
-    if (load_isa(path, &m, &isa) < 0)
+    if (load_isa(table, &m, &isa) < 0)
         return 2;
 
     /* The assembler sees the .S after cpp; so does the checker. ELF is the
@@ -92,7 +90,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "trampgen_check: the preprocessor failed: %s\n", cmd);
         return 2;
     }
-    printf("trampgen_check: %s (%s): %s, model %s, table %s%s%s\n", m.target, m.isa, asm_path, model_path, path,
+    printf("trampgen_check: %s (%s): %s, model %s, table %s%s%s\n", m.target, m.isa, asm_path, model_path, table,
            preserved ? ", preserved registers from " : "", preserved ? preserved : "");
     int problems = analyze(&m, &isa, &prog) + lex_errors;
     if (problems) {

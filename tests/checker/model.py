@@ -1,13 +1,18 @@
-"""Write the plain-text target model the re2c checker reads.
+"""Write the plain-text target model (and ISA table) the re2c checker reads.
 
-    python3 tests/checker/model.py [--root ROOT] TARGET [-o FILE]
+    python3 tests/checker/model.py [--root ROOT] TARGET [-o MODEL] [--table TABLE]
 
 Everything here comes from spec/ through the gen package's loader and
 validator (so a spec the generator refuses is refused here too); nothing
 comes from gen's frame layout or templates, because the checker is meant to
-judge what those produce. Instruction semantics are not in this file either:
-they live in tests/checker/isa/*.tab, independent of spec/, since a wrong
-idiom in spec/ is exactly what the checker must catch.
+judge what those produce. The model holds the target's facts (registers and
+their roles); the table, rendered from spec/semantics/ISA.toml by
+gen/semantics.py, says what the ISA's instructions do. The two are kept apart
+on purpose: the semantics are written from the architecture manual, not from
+spec/isa/'s idioms, since a wrong idiom is exactly what the checker must catch.
+
+Exit 77 (with `skipped: ...`) when --table is asked for and the ISA has no
+spec/semantics file: the checker cannot judge that ISA, and says so.
 
 One fact per line, `key value...`, names separated by single spaces; the C
 side splits on whitespace, so no value may contain a newline. Idioms go last
@@ -75,23 +80,43 @@ def model_lines(root: Path, name: str) -> list[str]:
     return out
 
 
+def table_text(root: Path, name: str) -> str | None:
+    """The ISA table for trampgen_check, or None when the target's ISA has no semantics file."""
+    sys.path.insert(0, str(root))
+    from gen import semantics, spec  # noqa: E402  (path set just above)
+
+    (t,) = spec.load(root, [name])
+    return semantics.table_text(t.isa.semantics) if t.isa.semantics else None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2])
     p.add_argument("target")
     p.add_argument("-o", "--output", type=Path)
+    p.add_argument("--table", type=Path, help="also write the ISA table here")
     a = p.parse_args(argv)
+    root = a.root.resolve()
     try:
-        lines = model_lines(a.root.resolve(), a.target)
+        lines = model_lines(root, a.target)
+        table = table_text(root, a.target) if a.table else None
     except Exception as e:  # SpecErrors, or a target that does not exist
         print(f"model.py: {a.target}: {e}", file=sys.stderr)
         return 2
+    if a.table and table is None:
+        isa = next(l.split()[1] for l in lines if l.startswith("isa "))
+        print(f"skipped: {a.target}: there is no spec/semantics/{isa}.toml, so the checker cannot judge "
+              f"{isa} code (docs/new-target.md says how to write one)")
+        return 77
     text = "\n".join(lines) + "\n"
     if a.output:
         a.output.parent.mkdir(parents=True, exist_ok=True)
         a.output.write_text(text)
     else:
         sys.stdout.write(text)
+    if a.table:
+        a.table.parent.mkdir(parents=True, exist_ok=True)
+        a.table.write_text(table)
     return 0
 
 

@@ -1,5 +1,5 @@
 /* Loading the two data inputs: the target model (written by model.py from
- * spec/) and the ISA table (tests/checker/isa/<isa>.tab). Both are plain
+ * spec/) and the ISA table (model.py --table, from spec/semantics/). Both are plain
  * text, one fact per line, so a reviewer can read exactly what the checker
  * believes. Any line the loader does not understand is an error: a checker
  * that silently ignored part of its knowledge would pass things it should not.
@@ -234,7 +234,9 @@ int load_isa(const char *path, const Model *m, Isa *isa)
         if (n == 0)
             continue;
         int opt = n == 2 && strcmp(t[1], "-") == 0;   /* "pc -": not an operand */
-        if (strcmp(t[0], "sp") == 0 && n == 2)
+        if (strcmp(t[0], "source") == 0 && n == 2)   /* the spec file it was rendered from */
+            copy(isa->path, t[1], sizeof isa->path);
+        else if (strcmp(t[0], "sp") == 0 && n == 2)
             bad |= (isa->sp = need_reg(m, path, line, t[1])) < 0;
         else if (strcmp(t[0], "pc") == 0 && n == 2)
             bad |= !opt && (isa->pc = need_reg(m, path, line, t[1])) < 0;

@@ -36,3 +36,4 @@ add_test(NAME ${NAME}/disassembly
           -DOBJDUMP=${CMAKE_OBJDUMP} "-DOBJECT=$<TARGET_OBJECTS:disassembly_objects>"
           -DCHECKER=${_chk_exe} -DOUT=${CMAKE_CURRENT_BINARY_DIR}/disassembly
           -P "${_chk_dir}/disasm.cmake")
+set_tests_properties(${NAME}/disassembly PROPERTIES SKIP_REGULAR_EXPRESSION "skipped: ")

@@ -351,7 +351,9 @@ MAP_TABLES = {("registers",), ("idioms", "store"), ("idioms", "load"), ("abi", "
               # OS's own flag and state names ([harness]; a misspelt flag name fails the
               # layout check against the OS header instead).
               ("oracle", "aliases"), ("oracle", "clobber"), ("oracle", "views"), ("oracle", "save_width"),
-              ("harness", "flags"), ("harness", "fp"), ("harness_host", "fp", "fields")}
+              ("harness", "flags"), ("harness", "fp"), ("harness_host", "fp", "fields"),
+              # spec/semantics/: other spellings of registers, and mnemonics.
+              ("aliases",), ("views",), ("insn",)}
 # Tables all of whose nested tables have data keys as well.
 MAP_PREFIXES = {("oracle", "views")}
 # Data-keyed tables under a data key ("*": any register class).

@@ -7,7 +7,7 @@
 # and prints how each ended. Not a CTest test: with that runtime every
 # scenario is expected to fail, several by crashing.
 #
-#   tests/reliability/runtime/old_runtime.sh linux-amd64 [commit]
+#   tests/reliability/runtime/old_runtime.sh TARGET [COMMIT]   (the host's target: cc, run natively)
 #   CC=<the target's cross gcc> RUN="<its qemu> -L <its sysroot>" \
 #     tests/reliability/runtime/old_runtime.sh <target>   ([toolchain] in its spec)
 set -eu
