@@ -3,8 +3,8 @@
 No edit here matches or patches literal text of a spec or a generated file:
 every register an edit uses is chosen from the parsed spec by its role
 (argument, return, callee-saved, reserved, kind, scratch, SP/PC/LR), so the
-edits follow whatever the spec says today. Shared by tests/abi_edits/run.py
-and tests/conformance/mutate.py.
+edits follow whatever the spec says today. Shared by tests/abi_edits/run.py,
+tests/conformance/mutate.py and tests/checker/broken.py.
 """
 
 from __future__ import annotations
@@ -85,6 +85,25 @@ def save(path: Path, data: dict) -> None:
     path.write_text(dumps(data), encoding="utf-8")
 
 
+def get(data: dict, key: str):
+    """The value at a dotted key of parsed TOML ("idioms.store.int"); KeyError if it has none."""
+    for k in key.split("."):
+        if not isinstance(data, dict) or k not in data:
+            raise KeyError(key)
+        data = data[k]
+    return data
+
+
+def put(data: dict, key: str, value):
+    """Set the value at a dotted key of parsed TOML, which must have one already; returns the old value."""
+    *outer, last = key.split(".")
+    table = get(data, ".".join(outer)) if outer else data
+    if not isinstance(table, dict) or last not in table:
+        raise KeyError(key)
+    old, table[last] = table[last], value
+    return old
+
+
 # ---- a spec copy ------------------------------------------------------------------------
 
 def copy_tree(src: Path, dest: Path, dirs=("spec", "templates", "gen")) -> None:
@@ -103,11 +122,17 @@ class TargetSpec:
         self.path = root / "spec" / "target" / f"{target}.toml"
         self.rel = f"spec/target/{target}.toml"
         self.data = load(self.path)
-        self.isa = load(root / "spec" / "isa" / f"{self.data['isa']}.toml")
+        self.isa_rel = f"spec/isa/{self.data['isa']}.toml"
+        self.isa_path = root / self.isa_rel
+        self.isa = load(self.isa_path)
         self.os = load(root / "spec" / "os" / f"{self.data['os']}.toml")
 
     def save(self) -> None:
         save(self.path, self.data)
+
+    def save_isa(self) -> None:
+        """Write self.isa back to the ISA file (every target of that ISA in the tree sees the edit)."""
+        save(self.isa_path, self.isa)
 
     # roles
     @property
