@@ -32,8 +32,10 @@ Edits (every register is chosen by its role in the parsed spec):
                            (as on the host today), resume.kind_register is a derived
                            fact: any other register must be refused, naming it; then
                            every other target whose dispatcher takes the kind on the
-                           stack gets another kind register, is generated, and its
-                           trampolines.S must pass the re2c checker (--checker); where
+                           stack gets another kind register, is generated, its
+                           trampolines.S must pass the re2c checker (--checker), and
+                           where its posix build's toolchain is installed, its fault
+                           suite and conformance run on its runner; where
                            the host itself may vary it, a register with no role is
                            built and run like the other edits
   bad_scratch_callee_saved resume.scratch[i] := a callee-saved register, i = 0 and 1: refused
@@ -47,6 +49,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -58,6 +61,8 @@ import specedit  # noqa: E402
 from specedit import EditError, TargetSpec  # noqa: E402
 
 STEP_TIMEOUT = 300
+# Build modes (spec/os [[build]]) that run the fault suite and conformance, preferred first.
+SUITE_MODES = ("posix", "harness")
 
 
 class Failed(Exception):
@@ -106,20 +111,26 @@ class Edit:
             raise Failed(f"the edit ({describe}) changed no generated file: nothing would be tested")
         log(f"generated {self.target} with {describe}; differs from the project's out/{self.target} in "
             + ", ".join(f.name for f in sorted(mine.iterdir()) if f.name not in same))
-        build = self.work / "build"
+        compiler = [f"-DCMAKE_C_COMPILER={self.a.cc[0]}"]
+        if len(self.a.cc) > 1:
+            compiler.append("-DCMAKE_C_FLAGS=" + " ".join(self.a.cc[1:]))
+        self.build_and_run(self.target, compiler, describe, expect_entries_fail)
+
+    def build_and_run(self, target: str, compiler: list[str], describe: str,
+                      expect_entries_fail: str | None = None, mode: str = "posix") -> None:
+        """Build DIR's cmake/target for target (mode; compiler: its CMake arguments), run the
+        fault suite and both conformance checks (or conformance-entries expected to fail)."""
+        build = self.work / f"build-{target}"
         shutil.rmtree(build, ignore_errors=True)
         name = f"abi-edit-{self.a.edit}"
         cfg = ["cmake", "-S", self.work / "cmake" / "target", "-B", build, "-G", self.a.generator,
-               f"-DTRAMPGEN_TARGET={self.target}", "-DTRAMPGEN_MODE=posix", f"-DTRAMPGEN_BUILD_NAME={name}",
-               f"-DTRAMPGEN_PYTHON={sys.executable}", f"-DCMAKE_C_COMPILER={self.a.cc[0]}",
-               "-DCMAKE_BUILD_TYPE=RelWithDebInfo"]
-        if len(self.a.cc) > 1:
-            cfg.append("-DCMAKE_C_FLAGS=" + " ".join(self.a.cc[1:]))
+               f"-DTRAMPGEN_TARGET={target}", f"-DTRAMPGEN_MODE={mode}", f"-DTRAMPGEN_BUILD_NAME={name}",
+               f"-DTRAMPGEN_PYTHON={sys.executable}", *compiler, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"]
         must(cfg)
         must(["cmake", "--build", build, "--target", "suite", "conformance", "-j", str(self.a.jobs)])
         # The sub-build compiled DIR's out/, not the project's.
         ninja = (build / "build.ninja").read_text() if (build / "build.ninja").exists() else ""
-        if ninja and str(self.work / "out" / self.target / "trampolines.S") not in ninja:
+        if ninja and str(self.work / "out" / target / "trampolines.S") not in ninja:
             raise Failed("the sub-build does not compile the edited copy's out/")
         scenarios = fault_scenarios(self.work / "tests" / "faults" / "suite.c")
         checks = ["conformance-sigresume"] + ([] if expect_entries_fail else ["conformance-entries"])
@@ -129,9 +140,9 @@ class Edit:
         sys.stdout.write(p.stdout[-6000:])
         ran = re.search(r"tests passed, (\d+) tests failed out of (\d+)", p.stdout)
         if p.returncode or not ran or int(ran.group(2)) != len(scenarios) + len(checks):
-            raise Failed(f"the fault suite or conformance failed on the edited spec ({describe}):\n"
+            raise Failed(f"{target}: the fault suite or conformance failed on the edited spec ({describe}):\n"
                          f"{p.stdout[-3000:]}{p.stderr}")
-        log(f"fault suite ({len(scenarios)} scenarios) and {', '.join(checks)}: passed")
+        log(f"{target}: fault suite ({len(scenarios)} scenarios) and {', '.join(checks)}: passed")
         if expect_entries_fail:
             reg = expect_entries_fail
             p = run([build / "conformance", "entries"])
@@ -261,10 +272,13 @@ def edit_kind_register(e: Edit) -> None:
 def kind_elsewhere(e: Edit) -> None:
     """The targets whose dispatcher takes the kind on the stack, where the kind register may vary.
 
-    They are not the host, so nothing of theirs runs here: each gets another
-    kind register, is generated, and its trampolines.S is judged by the
-    re2c checker (tests/checker/), which reads the kind register from the
-    same edited spec."""
+    They are not the host: each gets another kind register, is generated,
+    and its trampolines.S is judged by the re2c checker (tests/checker/),
+    which reads the kind register from the same edited spec; then, where
+    its OS gives it a posix build whose toolchain is installed, that build
+    (its own toolchain and runner, from gen/builds.py) runs its fault suite
+    and conformance on the edited copy (else its harness build, where the
+    emulated-OS harness calls its entries as its OS does)."""
     variable = []
     for f in sorted((e.work / "spec" / "target").glob("*.toml")):
         t = TargetSpec(e.work, f.stem)
@@ -307,6 +321,44 @@ def kind_elsewhere(e: Edit) -> None:
         p = must([e.a.checker, model, mine, "--table", table, "--cpp", e.a.cc[0]])
         sys.stdout.write(p.stdout[-2000:])
         log(f"{name}: generated with another kind register; the checker says every check holds")
+        run_elsewhere(e, name)
+
+
+def run_elsewhere(e: Edit, name: str) -> None:
+    """Build and run target name's fault suite and conformance on the edited copy, with the toolchain
+    and runner its spec gives its posix build (gen/builds.py); say why not where it has none here."""
+    sys.path.insert(0, str(e.work))
+    from gen import builds, spec  # noqa: E402  (the copy's own, which reads the edited spec)
+
+    plan = builds.Plan(spec.load(e.work), e.a.host_system, e.a.host_processor)
+    # The builds that run the fault suite and conformance: the OS's own (posix) or, for an OS
+    # emulated on this one, the harness (its entries called as that OS calls them).
+    mine = [b for b in plan.builds if b["target"].name == name and b["mode"] in SUITE_MODES]
+    mine.sort(key=lambda b: SUITE_MODES.index(b["mode"]))
+    if not mine:
+        why = next((r for n, r in plan.skips if n.startswith(f"{name}/")), "its OS spec lists none")
+        log(f"{name}: not run: no build of it here runs the fault suite ({why}); checked by the checker only")
+        return
+    b = mine[0]
+    tc = b["toolchain"]
+    if not shutil.which(tc.toolchain["compiler"]):
+        log(f"{name}: not run: {tc.toolchain['compiler']} is not installed (scripts/setup.sh installs it)")
+        return
+    if tc.toolchain["runner"]["kind"] == "native":
+        compiler = [f"-DCMAKE_C_COMPILER={tc.toolchain['compiler']}"]
+    else:
+        path = e.work / "toolchains" / f"{tc.name}.cmake"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(builds.toolchain_file(tc))
+        compiler = [f"-DCMAKE_TOOLCHAIN_FILE={path}"]
+    if b["own_cc"]:
+        compiler.append("-DTRAMPGEN_OWN_CC=" + ";".join(b["own_cc"]))
+        if not shutil.which(b["own_cc"][0]):
+            log(f"{name}: not run: {b['own_cc'][0]} is not installed (scripts/setup.sh installs it)")
+            return
+    log(f"{name}: its {b['mode']} build {b['name']} runs the fault suite and conformance")
+    e.build_and_run(name, compiler, f"resume.kind_register = {TargetSpec(e.work, name).resume['kind_register']}",
+                    mode=b["mode"])
 
 
 def _bad_scratch(e: Edit, reg_of, reason) -> None:
@@ -385,6 +437,8 @@ def main() -> int:
     ap.add_argument("--generator", default="Ninja")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--checker", type=Path, help="trampgen_check, for targets that are not the host")
+    ap.add_argument("--host-system", default=platform.system(), help="CMAKE_HOST_SYSTEM_NAME")
+    ap.add_argument("--host-processor", default=platform.machine(), help="CMAKE_HOST_SYSTEM_PROCESSOR")
     a = ap.parse_args(argv[:argv.index("--")])
     if not cc:
         sys.exit("run.py: no C compiler after --")

@@ -31,6 +31,7 @@ foreach(e IN LISTS ABI_EDITS)
     COMMAND "${TRAMPGEN_PYTHON}" "${ABI_EDITS_DIR}/run.py" --src "${SRC}"
             --work "${CMAKE_CURRENT_BINARY_DIR}/abi-edits/${e}" --target ${T} --edit ${e}
             --generator "${CMAKE_GENERATOR}" --jobs 2
+            --host-system "${CMAKE_HOST_SYSTEM_NAME}" --host-processor "${CMAKE_HOST_SYSTEM_PROCESSOR}"
             # tests/checker/host.cmake defines it after this file, where re2c exists.
             "$<$<TARGET_EXISTS:trampgen_check>:--checker=$<TARGET_FILE:trampgen_check>>"
             -- ${_abi_cc})
