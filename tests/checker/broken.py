@@ -151,6 +151,12 @@ def sigresume_lr(t: TargetSpec) -> Plan:
                 rf"{esc(mnemonic)} writes it\), but sigresume may write only {esc(i['stack_pointer'])}")
 
 
+def not_saved(t: TargetSpec, reg: str) -> str:
+    """The checker's message for a preserved register sigtramp does not save before the dispatcher call."""
+    return (rf"FAIL trampgen_sigtramp: line \d+ {INSN}: {esc(reg)} is not saved before the call to "
+            rf"{esc(dispatcher(t))} \(sigtramp keeps every preserved register itself\)")
+
+
 def unsaved_store(t: TargetSpec) -> Plan:
     saved = callee_saved(t, "int")
     if not saved:
@@ -164,18 +170,14 @@ def unsaved_store(t: TargetSpec) -> Plan:
         if not free:
             raise EditError("its return register is an argument or preserved, and no int register has no role")
         other = free[0]
-    return Plan([Edit("isa", "idioms.store.int", store.replace("{reg}", other))],
-                rf"FAIL trampgen_sigtramp: line \d+ {INSN}: {esc(saved[0])} is not saved before the call to "
-                rf"{esc(dispatcher(t))} \(sigtramp keeps every preserved register itself\)")
+    return Plan([Edit("isa", "idioms.store.int", store.replace("{reg}", other))], not_saved(t, saved[0]))
 
 
 def unsaved_preserved(t: TargetSpec) -> Plan:
     saved = callee_saved(t, "int")
     if not saved:
         raise EditError("its ABI has no callee-saved int registers")
-    return Plan([Edit("target", "abi.callee_saved.int", saved[:-1])],
-                rf"FAIL trampgen_sigtramp: line \d+ {INSN}: {esc(saved[-1])} is not saved before the call to "
-                rf"{esc(dispatcher(t))} \(sigtramp keeps every preserved register itself\)",
+    return Plan([Edit("target", "abi.callee_saved.int", saved[:-1])], not_saved(t, saved[-1]),
                 preserved=t.callee_saved_all())
 
 
