@@ -22,11 +22,14 @@ Edits (every register is chosen by its role in the parsed spec):
                            kind and inject-call leave dead; specedit.new_scratch_pair),
                            context fields added, measured with CC, if they lack them
   callee_saved_reversed    every abi.callee_saved class in reverse save order
-  callee_saved_shorter     the last register of the first class dropped: builds and
-                           the fault suite passes (the C dispatcher keeps it anyway),
-                           sigresume conformance passes; conformance-entries must fail
-                           naming that register, because the compiler (the oracle)
-                           says the ABI preserves it
+  callee_saved_shorter     the last register of the first class leaves the list and
+                           becomes abi.reserved (a runtime keeping a register of its
+                           own): the trampolines neither save nor touch it; all pass
+  callee_saved_dropped     the same register only dropped: builds and the fault suite
+                           passes (the C dispatcher keeps it anyway), sigresume
+                           conformance passes; conformance-entries must fail naming
+                           that register, because the compiler (the oracle) says the
+                           ABI preserves it and now nothing saves it
   stack_alignment_doubled  abi.stack_alignment * 2
   kind_register            where the dispatcher takes the kind in an argument register
                            (as on the host today), resume.kind_register is a derived
@@ -212,15 +215,31 @@ def edit_callee_saved_reversed(e: Edit) -> None:
     e.accepted("abi.callee_saved in reverse order")
 
 
-def edit_callee_saved_shorter(e: Edit) -> None:
-    t = e.spec()
+def _drop_last_callee_saved(t: TargetSpec) -> tuple[str, str]:
     cs = t.abi["callee_saved"]
     cls = next((c for c, v in cs.items() if v), None)
     if cls is None:
         raise EditError(f"{t.rel}: abi.callee_saved: empty, nothing to drop")
-    dropped = cs[cls].pop()
+    return cls, cs[cls].pop()
+
+
+def edit_callee_saved_shorter(e: Edit) -> None:
+    # What a runtime does when it keeps a register of its own (a thread or
+    # heap-base register) live through all code: the register leaves the
+    # list the trampolines save and becomes one nothing may touch.
+    t = e.spec()
+    cls, reg = _drop_last_callee_saved(t)
+    t.abi.setdefault("reserved", {})[reg] = "kept by the embedding runtime for its own use (abi-edit)"
     t.save()
-    log(f"abi.callee_saved.{cls}: dropped its last register, {dropped}: {cs[cls]}")
+    log(f"abi.callee_saved.{cls}: {reg} moved to abi.reserved: {t.abi['callee_saved'][cls]}")
+    e.accepted(f"abi.callee_saved.{cls} without {reg}, {reg} reserved")
+
+
+def edit_callee_saved_dropped(e: Edit) -> None:
+    t = e.spec()
+    cls, dropped = _drop_last_callee_saved(t)
+    t.save()
+    log(f"abi.callee_saved.{cls}: dropped its last register, {dropped}: {t.abi['callee_saved'][cls]}")
     e.accepted(f"abi.callee_saved.{cls} without {dropped}", expect_entries_fail=dropped)
 
 
@@ -417,6 +436,7 @@ EDITS = {
     "scratch": edit_scratch,
     "callee_saved_reversed": edit_callee_saved_reversed,
     "callee_saved_shorter": edit_callee_saved_shorter,
+    "callee_saved_dropped": edit_callee_saved_dropped,
     "stack_alignment_doubled": edit_stack_alignment_doubled,
     "kind_register": edit_kind_register,
     "bad_scratch_callee_saved": edit_bad_scratch_callee_saved,

@@ -13,7 +13,8 @@
 get_filename_component(ABI_EDITS_DIR "${CMAKE_CURRENT_LIST_DIR}" ABSOLUTE)
 
 set(ABI_EDITS
-  rewrite_unchanged scratch callee_saved_reversed callee_saved_shorter stack_alignment_doubled kind_register
+  rewrite_unchanged scratch callee_saved_reversed callee_saved_shorter callee_saved_dropped
+  stack_alignment_doubled kind_register
   bad_scratch_callee_saved bad_scratch_inject_arg)
 
 if(NOT TRAMPGEN_PYTHON)
