@@ -126,6 +126,41 @@ class Model:
     def load(self, slot: Slot) -> str:
         return self.op(f"load.{slot.cls}", reg=slot.reg, offset=slot.offset)
 
+    @property
+    def save_groups(self) -> list[tuple[Slot, ...]]:
+        """The frame's slots in save order, each alone or, where the ISA has a pair idiom for its
+        class, with the next slot when that is of the same class, right above it and in reach."""
+        groups: list[tuple[Slot, ...]] = []
+        slots = self.frame.slots
+        k = 0
+        while k < len(slots):
+            s = slots[k]
+            n = slots[k + 1] if k + 1 < len(slots) else None
+            if (n is not None and n.cls == s.cls and n.size == s.size and n.offset == s.offset + s.size
+                    and f"store_pair.{s.cls}" in self.isa.idioms and s.offset <= self.isa.pair_offset_max):
+                groups.append((s, n))
+                k += 2
+            else:
+                groups.append((s,))
+                k += 1
+        return groups
+
+    def store_group(self, g: tuple[Slot, ...]) -> str:
+        if len(g) == 1:
+            return self.store(g[0])
+        return self.op(f"store_pair.{g[0].cls}", reg=g[0].reg, reg2=g[1].reg, offset=g[0].offset)
+
+    def load_group(self, g: tuple[Slot, ...]) -> str:
+        if len(g) == 1:
+            return self.load(g[0])
+        return self.op(f"load_pair.{g[0].cls}", reg=g[0].reg, reg2=g[1].reg, offset=g[0].offset)
+
+    @staticmethod
+    def group_why(g: tuple[Slot, ...]) -> str:
+        if len(g) == 1 or g[0].why == g[1].why:
+            return g[0].why
+        return f"{g[0].reg}: {g[0].why}; {g[1].reg}: {g[1].why}"
+
     # ---- register roles, for `explain` and for comments ----------------------
     def roles(self) -> list[tuple[str, str, list[str]]]:
         t, isa = self.t, self.isa

@@ -219,6 +219,9 @@ ISA = Table({
         "file_directives": req(List(TEXT)),
         "function_directives": req(List(TEXT)),
         "load_const_max": req(INT),
+        # With idioms.store_pair/load_pair: the largest SP offset they take
+        # (an encoding limit of the pair instruction, measured with the assembler).
+        "pair_offset_max": opt(INT),
         # How the ISA lays out a multi-byte value in memory: "little" or "big".
         "byte_order": req(BYTE_ORDER),
     })),
@@ -239,6 +242,10 @@ ISA = Table({
     "idioms": req(Table({
         "store": req(Map(TEXT, "register class")),
         "load": req(Map(TEXT, "register class")),
+        # Optional: two registers of a class to / from two adjacent slots in
+        # one instruction ({reg} at {offset}, {reg2} just above it).
+        "store_pair": opt(Map(TEXT, "register class")),
+        "load_pair": opt(Map(TEXT, "register class")),
         "move": req(TEXT),
         "load_const": req(TEXT),
         "call": req(TEXT),

@@ -61,6 +61,8 @@ class Source:
 IDIOM_PLACEHOLDERS = {
     "store": {"reg", "offset"},
     "load": {"reg", "offset"},
+    "store_pair": {"reg", "reg2", "offset"},
+    "load_pair": {"reg", "reg2", "offset"},
     "move": {"src", "dst"},
     "load_const": {"reg", "value"},
     "call": {"symbol"},
@@ -81,6 +83,8 @@ IDIOM_PLACEHOLDERS = {
 # Placeholders an idiom must use: an idiom that ignores its operands assembles
 # into the same instruction whatever it is asked for.
 IDIOM_REQUIRED = {
+    "store_pair": {"reg", "reg2", "offset"},
+    "load_pair": {"reg", "reg2", "offset"},
     "call_register": {"reg"},
     "jump": {"symbol"},
     "address": {"reg", "symbol"},
@@ -88,7 +92,7 @@ IDIOM_REQUIRED = {
     "load_at": {"reg", "base", "offset"},
 }
 # Idioms that address the stack: each must name the stack pointer, and never the program counter.
-STACK_IDIOMS = ("stack_alloc", "stack_free", "store", "load")
+STACK_IDIOMS = ("stack_alloc", "stack_free", "store", "load", "store_pair", "load_pair")
 
 
 # ---- placeholder text ------------------------------------------------------------
@@ -343,6 +347,7 @@ class Isa:
     file_directives: list[str]
     function_directives: list[str]
     load_const_max: int              # largest kind value load_const can load (measured per ISA)
+    pair_offset_max: int | None      # largest SP offset of store_pair/load_pair (None: no pairs)
     asm: Asm
     reg_class: dict[str, str]        # register name -> class ("int", "vector")
     reg_width: dict[str, int]        # register name -> bits
@@ -710,6 +715,23 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
                 err(f"isa.{key}[{k}]", problem)
     if not 0 < i["load_const_max"]:
         err("isa.load_const_max", "must be at least 1")
+    # Pairs are an option the templates take where the spec offers them; both
+    # directions per class, or the restore could not mirror the save.
+    pair_classes = {k.split(".", 1)[1] for k in idioms if k.startswith(("store_pair.", "load_pair."))}
+    for cls in sorted(pair_classes):
+        for base in ("store", "load"):
+            if f"{base}_pair.{cls}" not in idioms:
+                other = "load" if base == "store" else "store"
+                err(f"idioms.{base}_pair.{cls}", f"missing: idioms.{other}_pair.{cls} is given, and a "
+                    "frame saved in pairs is restored in pairs")
+            if f"{base}.{cls}" not in idioms:
+                err(f"idioms.{base}_pair.{cls}", f"given, but idioms.{base}.{cls} is not: a register "
+                    "left over from pairing needs the single form")
+    if pair_classes and "pair_offset_max" not in i:
+        err("isa.pair_offset_max", "missing: idioms.store_pair/load_pair are given, and the generator "
+            "must know the largest offset they can encode (measure it with the assembler)")
+    elif "pair_offset_max" in i and not pair_classes:
+        err("isa.pair_offset_max", "given, but there is no idioms.store_pair/load_pair it could apply to")
 
     isa = Isa(
         src=src,
@@ -725,6 +747,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         file_directives=i["file_directives"],
         function_directives=i["function_directives"],
         load_const_max=i["load_const_max"],
+        pair_offset_max=i.get("pair_offset_max") if pair_classes else None,
         asm=asm,
         reg_class=reg_class,
         reg_width=reg_width,

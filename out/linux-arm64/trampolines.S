@@ -72,47 +72,27 @@ SYM(trampgen_signaltramp):
 	FUNCTION_BEGIN(SYM(trampgen_sigtramp))
 SYM(trampgen_sigtramp):
 	sub sp, sp, #160                 // frame
-	str x19, [sp, #0]                // callee-saved in the linux-arm64 ABI
-	str x20, [sp, #8]                // callee-saved in the linux-arm64 ABI
-	str x21, [sp, #16]               // callee-saved in the linux-arm64 ABI
-	str x22, [sp, #24]               // callee-saved in the linux-arm64 ABI
-	str x23, [sp, #32]               // callee-saved in the linux-arm64 ABI
-	str x24, [sp, #40]               // callee-saved in the linux-arm64 ABI
-	str x25, [sp, #48]               // callee-saved in the linux-arm64 ABI
-	str x26, [sp, #56]               // callee-saved in the linux-arm64 ABI
-	str x27, [sp, #64]               // callee-saved in the linux-arm64 ABI
-	str x28, [sp, #72]               // callee-saved in the linux-arm64 ABI
-	str x29, [sp, #80]               // callee-saved in the linux-arm64 ABI
-	str x30, [sp, #88]               // holds our return address; the call to the dispatcher overwrites it
-	str d8, [sp, #96]                // callee-saved in the linux-arm64 ABI
-	str d9, [sp, #104]               // callee-saved in the linux-arm64 ABI
-	str d10, [sp, #112]              // callee-saved in the linux-arm64 ABI
-	str d11, [sp, #120]              // callee-saved in the linux-arm64 ABI
-	str d12, [sp, #128]              // callee-saved in the linux-arm64 ABI
-	str d13, [sp, #136]              // callee-saved in the linux-arm64 ABI
-	str d14, [sp, #144]              // callee-saved in the linux-arm64 ABI
-	str d15, [sp, #152]              // callee-saved in the linux-arm64 ABI
+	stp x19, x20, [sp, #0]           // callee-saved in the linux-arm64 ABI
+	stp x21, x22, [sp, #16]          // callee-saved in the linux-arm64 ABI
+	stp x23, x24, [sp, #32]          // callee-saved in the linux-arm64 ABI
+	stp x25, x26, [sp, #48]          // callee-saved in the linux-arm64 ABI
+	stp x27, x28, [sp, #64]          // callee-saved in the linux-arm64 ABI
+	stp x29, x30, [sp, #80]          // x29: callee-saved in the linux-arm64 ABI; x30: holds our return address; the call to the dispatcher overwrites it
+	stp d8, d9, [sp, #96]            // callee-saved in the linux-arm64 ABI
+	stp d10, d11, [sp, #112]         // callee-saved in the linux-arm64 ABI
+	stp d12, d13, [sp, #128]         // callee-saved in the linux-arm64 ABI
+	stp d14, d15, [sp, #144]         // callee-saved in the linux-arm64 ABI
 	bl SYM(trampgen_posix_dispatch)  // verdict in x0
-	ldr d15, [sp, #152]
-	ldr d14, [sp, #144]
-	ldr d13, [sp, #136]
-	ldr d12, [sp, #128]
-	ldr d11, [sp, #120]
-	ldr d10, [sp, #112]
-	ldr d9, [sp, #104]
-	ldr d8, [sp, #96]
-	ldr x30, [sp, #88]
-	ldr x29, [sp, #80]
-	ldr x28, [sp, #72]
-	ldr x27, [sp, #64]
-	ldr x26, [sp, #56]
-	ldr x25, [sp, #48]
-	ldr x24, [sp, #40]
-	ldr x23, [sp, #32]
-	ldr x22, [sp, #24]
-	ldr x21, [sp, #16]
-	ldr x20, [sp, #8]
-	ldr x19, [sp, #0]
+	ldp d14, d15, [sp, #144]
+	ldp d12, d13, [sp, #128]
+	ldp d10, d11, [sp, #112]
+	ldp d8, d9, [sp, #96]
+	ldp x29, x30, [sp, #80]
+	ldp x27, x28, [sp, #64]
+	ldp x25, x26, [sp, #48]
+	ldp x23, x24, [sp, #32]
+	ldp x21, x22, [sp, #16]
+	ldp x19, x20, [sp, #0]
 	add sp, sp, #160
 	ret
 	FUNCTION_END(SYM(trampgen_sigtramp))

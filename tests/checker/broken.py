@@ -44,7 +44,8 @@ The cases, what each needs, and its edit:
   unsaved-preserved   callee-saved int registers: the last one dropped from
                       abi.callee_saved.int, with --preserved holding the
                       unedited set; the message names the dropped register
-  not-restored        callee-saved vector registers and a load.vector idiom:
+  not-restored        callee-saved vector registers, restored one by one
+                      (load.vector, not load_pair):
                       idioms.load.vector loads the first vector register that
                       is not callee-saved, in place of {reg}; the message
                       names the first callee-saved vector register
@@ -53,6 +54,10 @@ The cases, what each needs, and its edit:
                       that is no argument, not preserved, not SP/PC/link, not
                       reserved and not the kind (one with no role first), in
                       place of {reg}; the message names it and the first entry
+  pair-swapped        a store_pair.int idiom: {reg} and {reg2} swapped in it
+                      (load_pair unchanged), so each register of a pair is
+                      restored from the other's slot; the message names the
+                      first callee-saved int register
   stack-unbalanced    differing stack_alloc and stack_free idioms:
                       idioms.stack_free := idioms.stack_alloc
   misaligned-call     calls do not push the return address, and a word is
@@ -189,6 +194,10 @@ def not_restored(t: TargetSpec) -> Plan:
     others = [r for r in t.isa["registers"]["vector"]["names"] if r not in saved]
     if not others:
         raise EditError("every vector register of its ISA is callee-saved")
+    if "vector" in t.isa["idioms"].get("load_pair", {}):
+        # sigtramp restores them with load_pair, whose {reg} and {reg2} the
+        # generator requires: pair-swapped is that case.
+        raise EditError("its ISA restores vector registers in pairs (idioms.load_pair.vector)")
     return Plan([Edit("isa", "idioms.load.vector", load.replace("{reg}", others[0]))],
                 rf"FAIL trampgen_sigtramp: line \d+ {INSN}: {esc(saved[0])} is not restored on this path")
 
@@ -207,6 +216,16 @@ def entry_writes(t: TargetSpec) -> Plan:
     return Plan([Edit("isa", "idioms.load_const", load.replace("{reg}", others[0]))],
                 rf"FAIL trampgen_{esc(entries[0]['name'])}: line \d+ {INSN}: writes {esc(others[0])}, which is "
                 rf"not an argument register free in the handler call")
+
+
+def pair_swapped(t: TargetSpec) -> Plan:
+    saved = callee_saved(t, "int")
+    if len(saved) < 2:
+        raise EditError("its ABI has fewer than two callee-saved int registers to pair")
+    store = idiom(t, "store_pair.int", "reg2")
+    swapped = store.replace("{reg}", "\0").replace("{reg2}", "{reg}").replace("\0", "{reg2}")
+    return Plan([Edit("isa", "idioms.store_pair.int", swapped)],
+                rf"FAIL trampgen_sigtramp: line \d+ {INSN}: {esc(saved[0])} is not restored on this path")
 
 
 def stack_unbalanced(t: TargetSpec) -> Plan:
@@ -247,10 +266,15 @@ CASES = {
         "its ABI has callee-saved int registers", unsaved_preserved),
     "not-restored": Case(
         "sigtramp restores on every path to a return: a vector load idiom that loads the wrong register",
-        "its ABI has callee-saved vector registers (and its ISA a load.vector idiom)", not_restored),
+        "its ABI has callee-saved vector registers, and its ISA restores them one by one (load.vector)",
+        not_restored),
     "entry-writes": Case(
         "entries write only free argument registers: a load_const idiom that loads another register",
         "its OS has entries (which load the kind with load_const)", entry_writes),
+    "pair-swapped": Case(
+        "a pair store saves each register where the pair load restores it: a store_pair idiom with "
+        "its two registers swapped",
+        "its ISA has a store_pair.int idiom and its ABI two callee-saved int registers", pair_swapped),
     "stack-unbalanced": Case(
         "stack adjustments balance: a stack_free idiom that allocates",
         "its ISA's stack_alloc and stack_free idioms differ", stack_unbalanced),

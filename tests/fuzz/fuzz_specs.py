@@ -345,7 +345,8 @@ def m_deep_raw(rng, text):
     return f"line {i + 1}: {key.decode()} nested deep", b"".join(lines)
 
 
-MAP_TABLES = {("registers",), ("idioms", "store"), ("idioms", "load"), ("abi", "callee_saved"),
+MAP_TABLES = {("registers",), ("idioms", "store"), ("idioms", "load"), ("idioms", "store_pair"),
+              ("idioms", "load_pair"), ("abi", "callee_saved"),
               ("abi", "reserved"), ("context", "fields"),
               # Keys that are data too: compiler spellings and mnemonics ([oracle]), the
               # OS's own flag and state names ([harness]; a misspelt flag name fails the
