@@ -100,14 +100,10 @@ SYM(trampgen_lastcontinuetramp):
 	.thumb_func
 SYM(trampgen_sigtramp):
 	sub sp, sp, #104                 // frame
-	str r4, [sp, #0]                 // callee-saved in the windows-arm ABI
-	str r5, [sp, #4]                 // callee-saved in the windows-arm ABI
-	str r6, [sp, #8]                 // callee-saved in the windows-arm ABI
-	str r7, [sp, #12]                // callee-saved in the windows-arm ABI
-	str r8, [sp, #16]                // callee-saved in the windows-arm ABI
-	str r9, [sp, #20]                // callee-saved in the windows-arm ABI
-	str r10, [sp, #24]               // callee-saved in the windows-arm ABI
-	str r11, [sp, #28]               // callee-saved in the windows-arm ABI
+	strd r4, r5, [sp, #0]            // callee-saved in the windows-arm ABI
+	strd r6, r7, [sp, #8]            // callee-saved in the windows-arm ABI
+	strd r8, r9, [sp, #16]           // callee-saved in the windows-arm ABI
+	strd r10, r11, [sp, #24]         // callee-saved in the windows-arm ABI
 	str lr, [sp, #32]                // holds our return address; the call to the dispatcher overwrites it
 	vstr d8, [sp, #40]               // callee-saved in the windows-arm ABI
 	vstr d9, [sp, #48]               // callee-saved in the windows-arm ABI
@@ -127,14 +123,10 @@ SYM(trampgen_sigtramp):
 	vldr d9, [sp, #48]
 	vldr d8, [sp, #40]
 	ldr lr, [sp, #32]
-	ldr r11, [sp, #28]
-	ldr r10, [sp, #24]
-	ldr r9, [sp, #20]
-	ldr r8, [sp, #16]
-	ldr r7, [sp, #12]
-	ldr r6, [sp, #8]
-	ldr r5, [sp, #4]
-	ldr r4, [sp, #0]
+	ldrd r10, r11, [sp, #24]
+	ldrd r8, r9, [sp, #16]
+	ldrd r6, r7, [sp, #8]
+	ldrd r4, r5, [sp, #0]
 	add sp, sp, #104
 	bx lr
 	FUNCTION_END(SYM(trampgen_sigtramp))
