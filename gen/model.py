@@ -126,6 +126,13 @@ class Model:
     def load(self, slot: Slot) -> str:
         return self.op(f"load.{slot.cls}", reg=slot.reg, offset=slot.offset)
 
+    def global_pointer_setup(self, symbol: str) -> list[str]:
+        """abi.global_pointer.setup for the function symbol, entered with its address in
+        abi.entry_address_register."""
+        gp = self.t.global_pointer
+        return [substitute(s, {"reg": gp["register"], "entry": self.t.entry_address_register, "symbol": symbol})
+                for s in gp["setup"]]
+
     @property
     def save_groups(self) -> list[tuple[Slot, ...]]:
         """The frame's slots in save order, each alone or, where the ISA has a pair idiom for its

@@ -268,6 +268,10 @@ ISA = Table({
         # every register holding a canary).
         "call_register": req(TEXT),
         "jump": req(TEXT),
+        # {reg} += {value}, a constant the assembler computes (a difference of
+        # two symbols of one section): entries move the entry address register
+        # from their own address to sigtramp's before they jump there.
+        "add_constant": opt(TEXT),
     })),
     # How the ISA's hardware traps, as the fault suite needs to know.
     "traps": req(Table({
@@ -372,6 +376,16 @@ TARGET = Table({
         "handler_callee_pops": req(INT),
         "c_attribute": req(ATTR),
         "handler_c_attribute": req(ATTR),
+        # Position-independent ABIs whose functions find their data from their
+        # own address (docs/spec.md "Entry address and global pointer"): the
+        # register every function is entered with its own address in, and the
+        # global pointer code must compute from it before it calls C.
+        "entry_address_register": opt(REGISTER),
+        "global_pointer": opt(Table({
+            "register": req(REGISTER),
+            "setup": req(List(TEXT, 1), "statements: {reg} := the pointer for {symbol}, entered "
+                         "with its address in {entry}"),
+        })),
     })),
     "resume": req(Table({
         "scratch": req(List(REGISTER)),

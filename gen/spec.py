@@ -79,10 +79,12 @@ IDIOM_PLACEHOLDERS = {
     "illegal": set(),
     "call_register": {"reg"},
     "jump": {"symbol"},
+    "add_constant": {"reg", "value"},
 }
 # Placeholders an idiom must use: an idiom that ignores its operands assembles
 # into the same instruction whatever it is asked for.
 IDIOM_REQUIRED = {
+    "add_constant": {"reg", "value"},
     "store_pair": {"reg", "reg2", "offset"},
     "load_pair": {"reg", "reg2", "offset"},
     "call_register": {"reg"},
@@ -432,6 +434,8 @@ class Target:
     context_size: int
     context_fields: dict[str, ContextField]
     toolchain: dict | None = None        # [toolchain], checked by validate_toolchain
+    entry_address_register: str | None = None   # holds a function's own address on entry (PIC)
+    global_pointer: dict | None = None   # {register, setup}: computed from it before calling C
     # The emulated-OS harness (tests/harness): a Windows target's CONTEXT record
     # ([harness]), what this OS on this ISA says of the same state ([harness_host]),
     # and, for a target with [harness], the target whose [harness_host] the harness
@@ -888,6 +892,8 @@ def load_target(ld: Loader, name: str) -> Target | None:
         context_size=ctx["size"],
         context_fields={r: ContextField(r, f["field"], f["offset"]) for r, f in ctx["fields"].items()},
         toolchain=d.get("toolchain"),
+        entry_address_register=abi.get("entry_address_register"),
+        global_pointer=abi.get("global_pointer"),
         harness=d.get("harness"),
         harness_host=d.get("harness_host"),
     )
@@ -1018,6 +1024,43 @@ def validate_target(ld: Loader, t: Target) -> None:
         elif n_handler < len(t.int_args) and kr != t.int_args[n_handler]:
             err(key, f"the dispatcher takes the kind in {t.int_args[n_handler]} (argument "
                 f"{n_handler}); load it there")
+
+    # Position-independent entry conventions.
+    ea = t.entry_address_register
+    key = "abi.entry_address_register"
+    if ea is not None and known(key, ea):
+        if ea in special or ea in saved_all or ea in (t.reserved or {}) or ea in t.int_args[:n_handler]:
+            err(key, f"{ea} has another role (special, callee-saved, reserved or a handler argument); "
+                "the register a function is entered with its own address in is a temporary")
+        elif len(t.scratch) > 1 and t.scratch[1] != ea:
+            err("resume.scratch[1]", f"{t.scratch[1]}, but sigresume's jump must go through {ea} "
+                f"(abi.entry_address_register): an injected function is entered with its own "
+                f"address there")
+        if "add_constant" not in isa.idioms:
+            err(key, f"needs spec/isa/{isa.name}.toml idioms.add_constant: each entry moves {ea} "
+                "from its own address to sigtramp's before jumping there")
+    gp = t.global_pointer
+    if gp is not None:
+        key = "abi.global_pointer"
+        g = gp["register"]
+        if known(f"{key}.register", g):
+            if ea is None:
+                err(key, "needs abi.entry_address_register: sigtramp computes the global pointer "
+                    "from its own address, which it is entered with there")
+            if g not in saved_all:
+                err(f"{key}.register", f"{g} is not callee-saved (abi.callee_saved): sigtramp "
+                    "overwrites it before the call and must restore the caller's value")
+        used: set[str] = set()
+        for k, text in enumerate(gp["setup"]):
+            problem = asm_text_problem(text, {"reg", "entry", "symbol"}, isa.asm, directive=False)
+            if problem:
+                err(f"{key}.setup[{k}]", problem)
+            else:
+                used |= placeholders(text)
+        for need in ("reg", "entry"):
+            if need not in used:
+                err(f"{key}.setup", f"never uses {{{need}}}: the statements must compute "
+                    "the pointer into {reg} from the address in {entry}")
 
     # The context record: every register the stubs read or write needs a field.
     needed = {sp: "the stack pointer", pc: "the program counter"}
