@@ -148,6 +148,11 @@ MNEMONIC = re.compile(r"[A-Za-z][A-Za-z0-9_.]*( |$)")
 DIRECTIVE = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*( |$)")
 
 
+# A [disassembly] fold's relocation: its type as objdump -dr prints it, and
+# optionally {symbol}, which captures the relocation's symbol.
+FOLD_RELOC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*( \{symbol\})?")
+
+
 @dataclasses.dataclass(frozen=True)
 class Asm:
     """An ISA's assembler syntax facts: what starts a comment, what separates statements."""
@@ -155,6 +160,7 @@ class Asm:
     isa: str
     comment: tuple[str, ...]
     separator: tuple[str, ...]
+    register_prefix: str | None = None   # what the assembler needs before a register (asm.register_prefix)
 
     def breaks(self) -> dict[str, str]:
         out = dict(PREPROCESSOR_BREAKS)
@@ -630,7 +636,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         for k, s in enumerate(a[key]):
             if not s or any(c.isspace() or c.isalnum() or c in "{}_" for c in s) or len(s) > 4:
                 err(f"asm.{key}[{k}]", f"{s!r} is not a comment or separator token (1-4 punctuation characters)")
-    asm = Asm(name, tuple(a["comment"]), tuple(a["separator"]))
+    asm = Asm(name, tuple(a["comment"]), tuple(a["separator"]), a.get("register_prefix"))
 
     idioms: dict[str, str] = {}
     sequences: dict[str, tuple[str, ...]] = {}
@@ -694,6 +700,17 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
     disassembly = d.get("disassembly", {})
     for k, f in enumerate(disassembly.get("fold", [])):
         used: set[str] = set()
+        relocs = f.get("reloc")
+        if relocs is not None and len(relocs) != len(f["from"]):
+            err(f"disassembly.fold[{k}].reloc", f"{len(relocs)} item(s) for {len(f['from'])} statement(s) "
+                "of `from`: one per statement (\"\" where a statement needs no relocation)")
+            relocs = None
+        for j, rel in enumerate(relocs or []):
+            if rel and not FOLD_RELOC.fullmatch(rel):
+                err(f"disassembly.fold[{k}].reloc[{j}]", f"{rel!r} is not a relocation: \"\", \"TYPE\" or "
+                    "\"TYPE {symbol}\" (TYPE as objdump -dr prints it)")
+            elif rel.endswith("{symbol}"):
+                used.add("symbol")
         for j, text in enumerate(f["from"] + [f["to"]]):
             key = f"disassembly.fold[{k}]." + (f"from[{j}]" if j < len(f["from"]) else "to")
             problem = asm_text_problem(text, {"symbol", "reg"}, asm, directive=False)
