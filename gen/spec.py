@@ -148,6 +148,31 @@ MNEMONIC = re.compile(r"[A-Za-z][A-Za-z0-9_.]*( |$)")
 DIRECTIVE = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*( |$)")
 
 
+# Placeholders that stand for a register (a name the templates substitute).
+REGISTER_PLACEHOLDERS = {"reg", "reg2", "src", "dst", "base"}
+
+
+def prefix_problem(text: str, prefix: str, registers) -> str | None:
+    """Why an idiom names a register without the ISA's asm.register_prefix, or None. The
+    assembler reads a bare register name as a symbol; checked for placeholders that stand for
+    registers and for register names written out, after the mnemonic."""
+    parts = parse_placeholders(text)
+    before = ""
+    for k, p in enumerate(parts):
+        if isinstance(p, tuple):
+            if p[0] in REGISTER_PLACEHOLDERS and not before.endswith(prefix):
+                return f"{text!r} writes {{{p[0]}}} without the register prefix {prefix!r} (asm.register_prefix)"
+            before = ""
+            continue
+        before = p
+        lit = p if k else p.partition(" ")[2]
+        for m in re.finditer(rf"(?<![\w.$%]){IDENT}", lit):
+            if m.group(0) in registers and not lit[:m.start()].endswith(prefix):
+                return (f"{text!r} names the register {m.group(0)} without the register prefix {prefix!r} "
+                        "(asm.register_prefix): the assembler reads it as a symbol")
+    return None
+
+
 # A [disassembly] fold's relocation: its type as objdump -dr prints it, and
 # optionally {symbol}, which captures the relocation's symbol.
 FOLD_RELOC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*( \{symbol\})?")
@@ -687,6 +712,16 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
             elif pc in tokens:
                 err(f"idioms.{key}", f"{text!r} names the program counter {pc} (isa.program_counter); "
                     "a stack access has no use for it")
+    if asm.register_prefix:
+        texts = [(f"idioms.{k}", t) for k, t in idioms.items()]
+        texts += [(f"idioms.{k}[{j}]", t) for k, seq in sequences.items() for j, t in enumerate(seq)]
+        for key, text in texts:
+            try:
+                problem = prefix_problem(text, asm.register_prefix, reg_class)
+            except TemplateTextError:
+                continue                # reported above
+            if problem:
+                err(key, problem)
     for cls in sorted(set(reg_class.values())):
         for base in ("store", "load"):
             if f"{base}.{cls}" in idioms and f"{base}_at.{cls}" not in idioms:
