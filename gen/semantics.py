@@ -75,7 +75,10 @@ def load(ld, isa) -> Semantics | None:
     def spelling(key: str, name: str) -> bool:
         """A name the assembler can read as a register: bare, or with the ISA's prefix where bare
         would not do (a number)."""
-        if name[:1] in "$%":
+        if not name:
+            err(key, "an empty name")
+            return False
+        if name[0] in "$%":
             if name[:1] != prefix:
                 err(key, f"{name!r} starts with {name[0]!r}, but {isa_rel} asm.register_prefix is "
                     + (f"{prefix!r}" if prefix else "absent (registers are bare names)"))

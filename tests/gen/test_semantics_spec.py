@@ -149,6 +149,7 @@ class PrefixAndDelaySlotTest(unittest.TestCase):
             (TOY, edit('zero = ["gz"]', 'zero = ["$0"]'), "semantics.zero[0]: '$0' starts with '$'"),
             (TOY, edit('zero = ["gz"]', 'zero = ["gz"]\ndelay_slot = 9'),
              "semantics.delay_slot: 9 instructions; an ISA's delay slots are at most 8"),
+            (TOY, edit('zero = ["gz"]', 'zero = [""]'), "semantics.zero[0]: an empty name"),
             (TOY, edit('lr = "g2"', '"$" = "g2"'), "aliases.\"$\": '$' is not a register or pattern name"),
         ]
         for isa, text, want in cases:
