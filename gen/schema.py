@@ -172,6 +172,7 @@ RUNNER = Leaf(str, "a runner kind", _pattern(re.compile("|".join(RUNNERS)), "one
 MODES = ("windows", "objects", "harness", "posix", "reliability")
 MODE = Leaf(str, "a build mode", _pattern(re.compile("|".join(MODES)), "one of " + ", ".join(MODES)))
 BYTE_ORDER = Leaf(str, "a byte order", _pattern(re.compile("little|big"), "one of little, big"))
+REGISTER_PREFIX = Leaf(str, "a register prefix", _pattern(re.compile(r"[$%]"), "one of $, %"))
 BUILD_NAME = Leaf(str, "a build name pattern", _pattern(re.compile(r"[a-z0-9_-]*\{target\}[a-z0-9_-]*"),
                                                         "a build name with one {target}, like harness-{target}"))
 
@@ -229,6 +230,10 @@ ISA = Table({
         "comment": req(List(TEXT, 1)),
         "separator": req(List(TEXT, 1)),
         "literal_pool": opt(TEXT),
+        # The character the assembler requires before every register operand
+        # (GNU as: `$` on some ISAs, `%` in AT&T syntax); absent, registers
+        # are bare names.
+        "register_prefix": opt(REGISTER_PREFIX),
     })),
     "registers": req(Map(Table({
         "width": req(INT),
@@ -283,7 +288,10 @@ ISA = Table({
     # statement sequences the assembler expanded a pseudo-instruction into
     # ({symbol}, {reg} placeholders), and qualifiers objdump adds to mnemonics.
     "disassembly": opt(Table({
-        "fold": opt(List(Table({"from": req(List(TEXT, 2)), "to": req(TEXT)}))),
+        # reloc: one item per `from` statement, "" or "TYPE" or "TYPE {symbol}":
+        # the relocation that statement must carry (objdump -dr), its symbol
+        # captured where the printed operands do not show it.
+        "fold": opt(List(Table({"from": req(List(TEXT, 2)), "to": req(TEXT), "reloc": opt(List(TEXT))}))),
         "qualifiers": opt(List(TEXT)),
     })),
     # How the ISA's C compilers spell its registers, for the ABI oracle
@@ -499,8 +507,9 @@ TARGET.keys["harness_host"] = opt(HARNESS_HOST, "what the harness needs of this 
 # from spec/isa/NAME.toml, whose idioms the checker judges by it
 # (docs/spec.md "spec/semantics/NAME.toml"; meaning checks: gen/semantics.py).
 # A register key or value may be a pattern NAME{a..b} or NAME{a..b..step}:
-# both sides expand in parallel (w{0..30} = x{0..30}).
-SEM_PATTERN_RE = re.compile(r"(?!$)[A-Za-z0-9_.]*(\{\d+\.\.\d+(\.\.\d+)?\})?[A-Za-z0-9_]*")
+# both sides expand in parallel (w{0..30} = x{0..30}). A key may start with
+# the ISA's asm.register_prefix, for spellings that are not names ($25).
+SEM_PATTERN_RE = re.compile(r"(?![$%]?$)[$%]?[A-Za-z0-9_.]*(\{\d+\.\.\d+(\.\.\d+)?\})?[A-Za-z0-9_]*")
 SEM_REG = Leaf(str, "a register name or NAME{a..b} pattern",
                _pattern(SEM_PATTERN_RE, "a register name or a NAME{a..b} pattern"))
 MNEMONIC_RE = re.compile(r"[a-z][a-z0-9]*(\.[a-z0-9]+)*")
@@ -525,6 +534,7 @@ SEMANTICS = Table({
         "link": opt(REGISTER, "the register a call writes the return address to"),
         "call_pushes": req(BOOL),
         "zero": opt(List(REGISTER), "names that read as zero and discard writes"),
+        "delay_slot": opt(INT, "instructions after a control transfer that run before it takes effect"),
     })),
     "aliases": opt(Map(SEM_REG, "register or pattern", lambda k: SEM_PATTERN_RE.fullmatch(k) is not None)),
     "views": opt(Map(SEM_REG, "register or pattern", lambda k: SEM_PATTERN_RE.fullmatch(k) is not None)),

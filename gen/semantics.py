@@ -22,6 +22,7 @@ from .schema import key_path
 
 _RANGE = re.compile(r"(.*)\{(\d+)\.\.(\d+)(?:\.\.(\d+))?\}(.*)")
 MAX_EXPANSION = 256     # names one pattern may stand for
+MAX_DELAY_SLOT = 8      # instructions after a transfer that run before it (semantics.delay_slot)
 
 
 @dataclasses.dataclass
@@ -69,6 +70,34 @@ def load(ld, isa) -> Semantics | None:
     if s["sp"] != isa.stack_pointer:
         err("semantics.sp", f"{s['sp']!r}, but {isa_rel} isa.stack_pointer is {isa.stack_pointer!r}")
 
+    prefix = getattr(getattr(isa, "asm", None), "register_prefix", None)
+
+    def spelling(key: str, name: str) -> bool:
+        """A name the assembler can read as a register: bare, or with the ISA's prefix where bare
+        would not do (a number)."""
+        if not name:
+            err(key, "an empty name")
+            return False
+        if name[0] in "$%":
+            if name[:1] != prefix:
+                err(key, f"{name!r} starts with {name[0]!r}, but {isa_rel} asm.register_prefix is "
+                    + (f"{prefix!r}" if prefix else "absent (registers are bare names)"))
+                return False
+            if name[1:] in regs or not name[1:]:
+                err(key, f"{name!r}: every register takes the prefix {prefix!r}; name the register itself")
+                return False
+        elif name[:1].isdigit():
+            err(key, f"{name!r} is a number, not a register name"
+                + (f"; write the register's number with its prefix ({prefix}{name})" if prefix else ""))
+            return False
+        return True
+
+    for k, z in enumerate(s.get("zero", [])):
+        spelling(f"semantics.zero[{k}]", z)
+    if "delay_slot" in s and s["delay_slot"] > MAX_DELAY_SLOT:
+        err("semantics.delay_slot", f"{s['delay_slot']} instructions; an ISA's delay slots are at most "
+            f"{MAX_DELAY_SLOT}")
+
     names: dict[str, tuple[str, bool]] = {}
     for table, partial in (("aliases", False), ("views", True)):
         for key, target in d.get(table, {}).items():
@@ -81,7 +110,7 @@ def load(ld, isa) -> Semantics | None:
                 err(path, f"{key!r} stands for {len(froms)} names but {target!r} for {len(tos)}")
                 continue
             for f, t in zip(froms, tos):
-                if not model(path, t):
+                if not model(path, t) or not spelling(path, f):
                     break
                 if f in regs:
                     err(path, f"{f!r} is already a register of {isa_rel}, not another name for {t!r}")

@@ -150,6 +150,36 @@ MNEMONIC = re.compile(r"[A-Za-z][A-Za-z0-9_.]*( |$)")
 DIRECTIVE = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*( |$)")
 
 
+# Placeholders that stand for a register (a name the templates substitute).
+REGISTER_PLACEHOLDERS = {"reg", "reg2", "src", "dst", "base"}
+
+
+def prefix_problem(text: str, prefix: str, registers) -> str | None:
+    """Why an idiom names a register without the ISA's asm.register_prefix, or None. The
+    assembler reads a bare register name as a symbol; checked for placeholders that stand for
+    registers and for register names written out, after the mnemonic."""
+    parts = parse_placeholders(text)
+    before = ""
+    for k, p in enumerate(parts):
+        if isinstance(p, tuple):
+            if p[0] in REGISTER_PLACEHOLDERS and not before.endswith(prefix):
+                return f"{text!r} writes {{{p[0]}}} without the register prefix {prefix!r} (asm.register_prefix)"
+            before = ""
+            continue
+        before = p
+        lit = p if k else p.partition(" ")[2]
+        for m in re.finditer(rf"(?<![\w.$%]){IDENT}", lit):
+            if m.group(0) in registers and not lit[:m.start()].endswith(prefix):
+                return (f"{text!r} names the register {m.group(0)} without the register prefix {prefix!r} "
+                        "(asm.register_prefix): the assembler reads it as a symbol")
+    return None
+
+
+# A [disassembly] fold's relocation: its type as objdump -dr prints it, and
+# optionally {symbol}, which captures the relocation's symbol.
+FOLD_RELOC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*( \{symbol\})?")
+
+
 @dataclasses.dataclass(frozen=True)
 class Asm:
     """An ISA's assembler syntax facts: what starts a comment, what separates statements."""
@@ -157,6 +187,7 @@ class Asm:
     isa: str
     comment: tuple[str, ...]
     separator: tuple[str, ...]
+    register_prefix: str | None = None   # what the assembler needs before a register (asm.register_prefix)
 
     def breaks(self) -> dict[str, str]:
         out = dict(PREPROCESSOR_BREAKS)
@@ -634,7 +665,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         for k, s in enumerate(a[key]):
             if not s or any(c.isspace() or c.isalnum() or c in "{}_" for c in s) or len(s) > 4:
                 err(f"asm.{key}[{k}]", f"{s!r} is not a comment or separator token (1-4 punctuation characters)")
-    asm = Asm(name, tuple(a["comment"]), tuple(a["separator"]))
+    asm = Asm(name, tuple(a["comment"]), tuple(a["separator"]), a.get("register_prefix"))
 
     idioms: dict[str, str] = {}
     sequences: dict[str, tuple[str, ...]] = {}
@@ -685,6 +716,16 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
             elif pc in tokens:
                 err(f"idioms.{key}", f"{text!r} names the program counter {pc} (isa.program_counter); "
                     "a stack access has no use for it")
+    if asm.register_prefix:
+        texts = [(f"idioms.{k}", t) for k, t in idioms.items()]
+        texts += [(f"idioms.{k}[{j}]", t) for k, seq in sequences.items() for j, t in enumerate(seq)]
+        for key, text in texts:
+            try:
+                problem = prefix_problem(text, asm.register_prefix, reg_class)
+            except TemplateTextError:
+                continue                # reported above
+            if problem:
+                err(key, problem)
     for cls in sorted(set(reg_class.values())):
         for base in ("store", "load"):
             if f"{base}.{cls}" in idioms and f"{base}_at.{cls}" not in idioms:
@@ -698,6 +739,17 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
     disassembly = d.get("disassembly", {})
     for k, f in enumerate(disassembly.get("fold", [])):
         used: set[str] = set()
+        relocs = f.get("reloc")
+        if relocs is not None and len(relocs) != len(f["from"]):
+            err(f"disassembly.fold[{k}].reloc", f"{len(relocs)} item(s) for {len(f['from'])} statement(s) "
+                "of `from`: one per statement (\"\" where a statement needs no relocation)")
+            relocs = None
+        for j, rel in enumerate(relocs or []):
+            if rel and not FOLD_RELOC.fullmatch(rel):
+                err(f"disassembly.fold[{k}].reloc[{j}]", f"{rel!r} is not a relocation: \"\", \"TYPE\" or "
+                    "\"TYPE {symbol}\" (TYPE as objdump -dr prints it)")
+            elif rel.endswith("{symbol}"):
+                used.add("symbol")
         for j, text in enumerate(f["from"] + [f["to"]]):
             key = f"disassembly.fold[{k}]." + (f"from[{j}]" if j < len(f["from"]) else "to")
             problem = asm_text_problem(text, {"symbol", "reg"}, asm, directive=False)

@@ -43,6 +43,8 @@ typedef struct {
     regset preserved, reserved;
     int scratch[2], kind, ret;
     char dispatcher[NAMELEN];
+    char prefix;                /* the assembler's register prefix (asm.register_prefix), or 0:
+                                   then a register is written `prefix name`, a bare name is a symbol */
     struct { char name[NAMELEN]; long value; } entries[16];
     int nentries;
     struct { char key[NAMELEN]; char text[TEXTLEN]; } idioms[48];

@@ -11,7 +11,10 @@
  * `1b`), AT&T `%reg`, `$imm` and `*`
  * indirection, Arm `#imm` and `[base, #off]!`, `off(base)` memory. Which
  * identifiers are registers is decided by the model's register list (from
- * spec/) and the ISA table's aliases, never by this file.
+ * spec/) and the ISA table's aliases, never by this file. Where the model
+ * names a register prefix (spec/isa asm.register_prefix), a register is
+ * that character and a name or number (`$name`, `$4`), and a bare name is a
+ * symbol, as the assembler reads it.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -20,7 +23,9 @@
 
 #include "checker.h"
 
-enum { T_END, T_IDENT, T_PCT, T_NUM, T_STR, T_PUNCT, T_SEMI, T_BAD };
+/* T_PREG: the model's register prefix and the name or number right after it
+ * (text without the prefix), joined after lexing. */
+enum { T_END, T_IDENT, T_PCT, T_NUM, T_STR, T_PUNCT, T_SEMI, T_BAD, T_PREG };
 
 typedef struct {
     int kind;
@@ -133,14 +138,36 @@ static int expr(const Tok *t, int n, int *i, long long *v, char *sym)
     return k;
 }
 
-/* A register spelled as an identifier or as AT&T %name. */
-static int reg_of(Ctx *c, const Tok *t, int *partial, int *zero)
+/* Is t written as a register is: prefixed where the model names a prefix,
+ * else an identifier or AT&T %name. */
+static int prefixed(const Ctx *c, const Tok *t)
 {
-    if (t->kind != T_IDENT && t->kind != T_PCT)
+    return t->kind == T_PREG || (t->kind == T_PCT && c->m->prefix == '%');
+}
+
+/* The register a token spells, or -1 (no message). A prefixed spelling is
+ * looked up as the name after the prefix (the model's registers, the
+ * table's aliases and zero names) and as written ("$4", a table alias). */
+static int tok_reg(const Ctx *c, const Tok *t, int *partial, int *zero)
+{
+    *partial = *zero = 0;
+    if (c->m->prefix ? !prefixed(c, t) : t->kind != T_IDENT && t->kind != T_PCT)
         return -1;
     int r = isa_lookup_reg(c->m, c->isa, t->text, partial, zero);
-    if (r < 0 && !*zero && t->kind == T_PCT)
-        perr(c, "%%%s is not a register of the model (spec/) or the ISA table%s", t->text, "");
+    if (r < 0 && !*zero && c->m->prefix) {
+        char spelt[NAMELEN + 1];
+        snprintf(spelt, sizeof spelt, "%c%s", c->m->prefix, t->text);
+        r = isa_lookup_reg(c->m, c->isa, spelt, partial, zero);
+    }
+    return r;
+}
+
+static int reg_of(Ctx *c, const Tok *t, int *partial, int *zero)
+{
+    int r = tok_reg(c, t, partial, zero);
+    char p[2] = {c->m->prefix ? c->m->prefix : '%', 0};
+    if (r < 0 && !*zero && (t->kind == T_PCT || t->kind == T_PREG))
+        perr(c, "%s%s is not a register of the model (spec/) or the ISA table", p, t->text);
     return r;
 }
 
@@ -156,6 +183,17 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
     if (i >= n) {
         perr(c, "empty operand%s%s", "", "");
         return -1;
+    }
+    /* With a register prefix, a bare register name is a symbol to the
+     * assembler: never what the text meant. */
+    for (int k = i; c->m->prefix && k < n; k++) {
+        int p2, z2;
+        if (t[k].kind == T_IDENT && (isa_lookup_reg(c->m, c->isa, t[k].text, &p2, &z2) >= 0 || z2)) {
+            char p[2] = {c->m->prefix, 0};
+            perr(c, "%s is a register written without the prefix %s: the assembler reads it as a symbol",
+                 t[k].text, p);
+            return -1;
+        }
     }
     if (is_p(&t[i], '{')) {
         perr(c, "register lists are not supported by the checker%s%s", "", "");
@@ -215,7 +253,7 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
         if (!is_p(&t[k], '('))
             continue;
         int p2, z2;
-        int r = k + 1 < n ? isa_lookup_reg(c->m, c->isa, t[k + 1].text, &p2, &z2) : -1;
+        int r = k + 1 < n ? tok_reg(c, &t[k + 1], &p2, &z2) : -1;
         if (!(k + 1 < n && (r >= 0 || (is_p(&t[k + 1], ',')))))
             continue;
         o->type = O_MEM;
@@ -239,7 +277,7 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
         }
         return 0;
     }
-    if (n - i == 1 && (t[i].kind == T_IDENT || t[i].kind == T_PCT)) {
+    if (n - i == 1 && (t[i].kind == T_IDENT || t[i].kind == T_PCT || t[i].kind == T_PREG)) {
         int r = reg_of(c, &t[i], &partial, &zero);
         if (zero) {
             o->type = O_ZERO;
@@ -251,7 +289,7 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
             o->partial = partial;
             return 0;
         }
-        if (t[i].kind == T_PCT)
+        if (t[i].kind == T_PCT || t[i].kind == T_PREG)
             return -1;
     }
     char sym[NAMELEN] = "";
@@ -381,6 +419,15 @@ int parse_asm(FILE *f, const char *origin, const Model *m, const Isa *isa, Progr
                 n = 0;
                 if (k == T_END)
                     break;
+                continue;
+            }
+            /* The register prefix and the name or number right after it: one register token. */
+            if (m->prefix && n > 0 && toks[n - 1].kind == T_PUNCT && toks[n - 1].text[0] == m->prefix
+                && toks[n - 1].end == t.start && (k == T_IDENT || k == T_NUM)) {
+                Tok *p = &toks[n - 1];
+                p->kind = T_PREG;
+                snprintf(p->text, NAMELEN, "%.*s", (int)(t.end - t.start), t.start);
+                p->end = t.end;
                 continue;
             }
             if (n < 256)

@@ -41,6 +41,11 @@ foreach(_t IN LISTS _chk_targets)
   set_tests_properties(checker/${_t} PROPERTIES SKIP_REGULAR_EXPRESSION "skipped: ")
 endforeach()
 
+# The checker's reading of a register prefix, on a made-up target written in
+# the script (model, table and assembly; no spec/ file).
+add_test(NAME checker/synthetic-prefix
+  COMMAND "${TRAMPGEN_PYTHON}" "${_chk}/synthetic.py" --checker $<TARGET_FILE:trampgen_check> --cc "${CMAKE_C_COMPILER}")
+
 # The negative cases: each deliberately broken spec must fail with its message.
 execute_process(COMMAND "${TRAMPGEN_PYTHON}" "${_chk}/broken.py" --list
   OUTPUT_VARIABLE _chk_cases OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _rc)

@@ -58,6 +58,8 @@ def model_lines(root: Path, name: str) -> list[str]:
         f"outgoing {outgoing}",
         f"handler_pops {t.handler_callee_pops}",
         f"handler_args {len(t.os.handler_args)}",
+        # What the assembler needs before a register operand ("-": registers are bare names).
+        f"register_prefix {isa.asm.register_prefix or '-'}",
     ]
     classes: dict[str, list[str]] = {}
     for reg, cls in isa.reg_class.items():

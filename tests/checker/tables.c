@@ -116,6 +116,8 @@ int load_model(const char *path, Model *m)
                 copy(m->target, t[1], NAMELEN);
             else if (strcmp(t[0], "isa") == 0 && n == 2)
                 copy(m->isa, t[1], NAMELEN);
+            else if (strcmp(t[0], "register_prefix") == 0 && n == 2 && strlen(t[1]) == 1)
+                m->prefix = strcmp(t[1], "-") ? t[1][0] : 0;
             else if (strcmp(t[0], "dispatcher") == 0 && n == 2)
                 copy(m->dispatcher, t[1], NAMELEN);
             INT("word", word) INT("align", align) INT("shadow", shadow) INT("outgoing", outgoing)

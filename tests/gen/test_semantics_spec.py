@@ -109,6 +109,57 @@ class SemanticsTest(unittest.TestCase):
                                 f"no error {want!r} in {errors}")
 
 
+# The same made-up ISA, its assembler needing `$` before a register.
+PREFIXED = types.SimpleNamespace(**vars(TOY), asm=types.SimpleNamespace(register_prefix="$"))
+
+
+def load_isa(text: str, isa):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "spec" / "semantics").mkdir(parents=True)
+        (root / "spec" / "semantics" / "toy.toml").write_text(text)
+        ld = spec.Loader(root)
+        return semantics.load(ld, isa), [str(e) for e in ld.errors]
+
+
+class PrefixAndDelaySlotTest(unittest.TestCase):
+    """asm.register_prefix spellings (aliases, views, zero) and semantics.delay_slot."""
+
+    def test_prefixed_numbers_are_aliases_of_a_prefixed_isa(self):
+        text = edit('lr = "g2"', 'lr = "g2"\n"${0..1}" = "g{0..1}"\n"$3" = "g3"').replace(
+            'zero = ["gz"]', 'zero = ["gz", "$9"]\ndelay_slot = 1')
+        sem, errors = load_isa(text, PREFIXED)
+        self.assertEqual(errors, [])
+        table = semantics.table_text(sem).splitlines()
+        for line in ("alias $0 g0", "alias $1 g1", "alias $3 g3", "zero gz $9"):
+            self.assertIn(line, table)
+        self.assertEqual(sem.data["semantics"]["delay_slot"], 1)
+
+    def test_refused_spellings(self):
+        rel = "spec/semantics/toy.toml"
+        cases = [
+            (TOY, edit('lr = "g2"', '"$3" = "g3"'),
+             "aliases.\"$3\": '$3' starts with '$', but spec/isa/toy.toml asm.register_prefix is absent"),
+            (PREFIXED, edit('lr = "g2"', '"%3" = "g3"'), "aliases.\"%3\": '%3' starts with '%'"),
+            (PREFIXED, edit('lr = "g2"', '"$g1" = "g1"'),
+             "aliases.\"$g1\": '$g1': every register takes the prefix '$'; name the register itself"),
+            (PREFIXED, edit('lr = "g2"', '"3" = "g3"'),
+             "aliases.3: '3' is a number, not a register name; write the register's number with its "
+             "prefix ($3)"),
+            (TOY, edit('zero = ["gz"]', 'zero = ["$0"]'), "semantics.zero[0]: '$0' starts with '$'"),
+            (TOY, edit('zero = ["gz"]', 'zero = ["gz"]\ndelay_slot = 9'),
+             "semantics.delay_slot: 9 instructions; an ISA's delay slots are at most 8"),
+            (TOY, edit('zero = ["gz"]', 'zero = [""]'), "semantics.zero[0]: an empty name"),
+            (TOY, edit('lr = "g2"', '"$" = "g2"'), "aliases.\"$\": '$' is not a register or pattern name"),
+        ]
+        for isa, text, want in cases:
+            with self.subTest(want=want):
+                sem, errors = load_isa(text, isa)
+                self.assertIsNone(sem)
+                self.assertTrue(any(e.startswith(f"{rel}: ") and want in e for e in errors),
+                                f"no error {want!r} in {errors}")
+
+
 class RealSpecTest(unittest.TestCase):
     def test_every_semantics_file_loads_and_has_an_isa(self):
         isas = {p.stem for p in (ROOT / "spec" / "isa").glob("*.toml")}
