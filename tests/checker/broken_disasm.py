@@ -46,9 +46,7 @@ def main() -> int:
         copy = Path(tmp) / "copy"
         specedit.copy_tree(ROOT, copy)
         t = specedit.TargetSpec(copy, a.target)
-        isa_name = t.data["isa"]
-        isa_path = copy / "spec" / "isa" / f"{isa_name}.toml"
-        isa = specedit.load(isa_path)
+        isa_name, isa = t.data["isa"], t.isa
         old = isa["idioms"]["jump_register"]
         m = re.search(r"([^\w\s,(\[{*]+)\{reg\}", old)
         if not m:
@@ -57,7 +55,7 @@ def main() -> int:
             return 77
         new = old[:m.start(1)] + old[m.end(1):]
         isa["idioms"]["jump_register"] = new
-        specedit.save(isa_path, isa)
+        t.save_isa()
         print(f"broken_disasm.py: spec/isa/{isa_name}.toml idioms.jump_register {old!r} -> {new!r}")
 
         g = run([sys.executable, "-m", "gen", "--root", copy, "generate", a.target], cwd=copy)

@@ -27,13 +27,17 @@ import sys
 from pathlib import Path
 
 
-def model_lines(root: Path, name: str) -> list[str]:
-    # Import the gen package of the tree being checked: a broken copy made by
-    # tests/checker/broken.py is judged by its own loader, not ours.
+def load_target(root: Path, name: str):
+    """The target as the gen package of the tree being checked loads it: a broken
+    copy made by tests/checker/broken.py is judged by its own loader, not ours."""
     sys.path.insert(0, str(root))
     from gen import spec  # noqa: E402  (path set just above)
 
     (t,) = spec.load(root, [name])
+    return t
+
+
+def model_lines(t) -> list[str]:
     isa = t.isa
     word = isa.word_bytes
     # The dispatcher takes the handler's arguments and then the kind; those
@@ -82,12 +86,10 @@ def model_lines(root: Path, name: str) -> list[str]:
     return out
 
 
-def table_text(root: Path, name: str) -> str | None:
+def table_text(t) -> str | None:
     """The ISA table for trampgen_check, or None when the target's ISA has no semantics file."""
-    sys.path.insert(0, str(root))
-    from gen import semantics, spec  # noqa: E402  (path set just above)
+    from gen import semantics  # noqa: E402  (load_target put the tree's gen on the path)
 
-    (t,) = spec.load(root, [name])
     return semantics.table_text(t.isa.semantics) if t.isa.semantics else None
 
 
@@ -100,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     root = a.root.resolve()
     try:
-        lines = model_lines(root, a.target)
-        table = table_text(root, a.target) if a.table else None
+        target = load_target(root, a.target)
+        lines = model_lines(target)
+        table = table_text(target) if a.table else None
     except Exception as e:  # SpecErrors, or a target that does not exist
         print(f"model.py: {a.target}: {e}", file=sys.stderr)
         return 2

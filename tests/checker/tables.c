@@ -187,23 +187,6 @@ int load_preserved(const char *path, Model *m)
     return bad ? -1 : 0;
 }
 
-/* "w{0..30}" -> w0 ... w30, "s{1..31..2}" -> s1 s3 ... s31; anything
- * else -> itself. */
-static int expand(const char *tok, char out[][NAMELEN], int max)
-{
-    const char *lb = strchr(tok, '{');
-    int lo, hi, step = 1;
-    if (!lb || sscanf(lb, "{%d..%d..%d}", &lo, &hi, &step) < 2 || step < 1) {
-        copy(out[0], tok, NAMELEN);
-        return 1;
-    }
-    const char *rb = strchr(lb, '}');
-    int n = 0;
-    for (int i = lo; i <= hi && n < max; i += step, n++)
-        snprintf(out[n], NAMELEN, "%.*s%d%s", (int)(lb - tok), tok, i, rb + 1);
-    return n;
-}
-
 static int parse_regs(const Model *m, const char *where, int line, char *list, regset *s)
 {
     int bad = 0;
@@ -249,25 +232,17 @@ int load_isa(const char *path, const Model *m, Isa *isa)
         else if (strcmp(t[0], "zero") == 0) {
             for (int k = 1; k < n && isa->nzero < 8; k++)
                 copy(isa->zero[isa->nzero++], t[k], NAMELEN);
-        } else if (strcmp(t[0], "alias") == 0 && (n == 3 || n == 4)) {
-            char from[64][NAMELEN], to[64][NAMELEN];
-            int nf = expand(t[1], from, 64), nt = expand(t[2], to, 64);
-            if (nf != nt) {
-                fprintf(stderr, "trampgen_check: %s:%d: alias ranges differ in length\n", path, line);
+        } else if (strcmp(t[0], "alias") == 0 && (n == 3 || n == 4) && isa->naliases < 512) {
+            /* One name per line: gen/semantics.py expands spec/semantics' NAME{a..b} patterns. */
+            int r = need_reg(m, path, line, t[2]);
+            if (r < 0) {
                 bad = 1;
                 continue;
             }
-            for (int k = 0; k < nf && isa->naliases < 512; k++) {
-                int r = need_reg(m, path, line, to[k]);
-                if (r < 0) {
-                    bad = 1;
-                    continue;
-                }
-                Alias *a = &isa->aliases[isa->naliases++];
-                copy(a->name, from[k], NAMELEN);
-                a->reg = r;
-                a->partial = n == 4 && strcmp(t[3], "partial") == 0;
-            }
+            Alias *a = &isa->aliases[isa->naliases++];
+            copy(a->name, t[1], NAMELEN);
+            a->reg = r;
+            a->partial = n == 4 && strcmp(t[3], "partial") == 0;
         } else if (strcmp(t[0], "insn") == 0 && n >= 3 && isa->ninsns < 512) {
             Insn *in = &isa->insns[isa->ninsns++];
             memset(in, 0, sizeof *in);

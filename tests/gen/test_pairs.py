@@ -32,6 +32,7 @@ class PairTest(unittest.TestCase):
         m = model.Model(self.t)
         groups = m.save_groups
         self.assertEqual([s for g in groups for s in g], m.frame.slots, "every slot saved once, in order")
+        self.assertTrue(any(len(g) == 2 for g in groups), f"{self.t.name} offers pairs but none is used")
         for g in groups:
             if len(g) == 2:
                 a, b = g
@@ -48,7 +49,10 @@ class PairTest(unittest.TestCase):
         for g in groups:
             if g[0].offset > t.isa.pair_offset_max:
                 self.assertEqual(len(g), 1, f"{g[0].reg} at {g[0].offset} is past the limit")
-        self.assertTrue(any(len(g) == 1 for g in groups))
+        past = [g for g in groups if g[0].offset > t.isa.pair_offset_max]
+        self.assertTrue(past, "the limit cut nothing: the test proves nothing")
+        self.assertTrue(any(len(g) == 2 for g in groups if g[0].offset <= t.isa.pair_offset_max),
+                        "slots within the limit are still paired")
 
 
 if __name__ == "__main__":
