@@ -62,6 +62,16 @@ RULES (what "agree" means):
   function compiled with -fno-omit-frame-pointer and not in the same
   function compiled with -fomit-frame-pointer), it is "preserved", with the
   width of that save, and the table says why.
+- The global pointer. A compiler for PIC code refuses a clobber of the
+  register it keeps its GOT pointer in (GCC for MIPS: "PIC register
+  clobbered"), yet where the ABI makes it callee-saved every function that
+  sets it up keeps the caller's value. So a register that comes out
+  "refused" is re-examined in the non-leaf function: if two of its lines
+  name the register and the stack pointer with the same operands and
+  different mnemonics (a store to a stack slot and the load back from it),
+  it is "preserved", with the width of that save, and the table says why.
+  Where the caller restores it instead (MIPS o32) no such pair appears and
+  it stays "refused".
 
 Per-ISA spellings (the clobber-list name when it differs from the spec's, the
 names an assembly listing may print, save widths written in the mnemonic)
@@ -187,6 +197,28 @@ def frame_pointer(isa, data: Spellings, on, off) -> tuple[str | None, list[str]]
     return found[0], [l for l in on_lines if l not in set(off_lines)]
 
 
+def kept_in_frame(isa, data: Spellings, lines: list[str], reg: str) -> int | None:
+    """Bits of reg a function saves to a stack slot and loads back from it, or None.
+
+    A save and its restore are two lines with the same operands, naming reg
+    and the stack pointer, under different mnemonics (`sd $28,16($sp)` and
+    `ld $28,16($sp)`)."""
+    names = [token(v) for v, _ in data.views(reg)]
+    stack = [token(v) for v, _ in data.views(isa.stack_pointer)]
+    slots = {}
+    def split(line):
+        mnemonic, *rest = line.split(None, 1)
+        return mnemonic, "".join("".join(rest).split())
+    for line in lines:
+        mnemonic, operands = split(line)
+        if any(n.search(operands) for n in names) and any(t.search(operands) for t in stack):
+            slots.setdefault(operands, set()).add(mnemonic)
+    pairs = {ops for ops, mnemonics in slots.items() if len(mnemonics) >= 2}
+    if not pairs:
+        return None
+    return data.saved_bits([l for l in lines if split(l)[1] in pairs], data.views(reg))
+
+
 def observe(cc: list[str], isa, data: Spellings) -> tuple[dict, dict]:
     """Compile one clobber per register; return ({reg: (verdict, bits)}, {reg: note})."""
     regs = list(isa.reg_class)
@@ -220,9 +252,16 @@ def observe(cc: list[str], isa, data: Spellings) -> tuple[dict, dict]:
         ok, lines, diag = res[r]
         views = data.views(r)
         if not ok:
-            observed[r] = ("refused", None)
             first = next((l for l in diag.splitlines() if "error" in l), diag.splitlines()[0] if diag else "")
-            notes[r] = first.split("error:", 1)[-1].strip()
+            why = first.split("error:", 1)[-1].strip()
+            kept = (kept_in_frame(isa, data, res["frame-off"][1], r)
+                    if r not in special and res["frame-off"][0] else None)
+            if kept is not None:
+                observed[r] = ("preserved", kept)
+                notes[r] = f"{why}; but a function that calls saves it and loads it back"
+            else:
+                observed[r] = ("refused", None)
+                notes[r] = why
             continue
         changed = [l for l in lines if l not in base]
         bits = data.saved_bits(changed, views)
