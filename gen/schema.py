@@ -225,6 +225,12 @@ ISA = Table({
         "pair_offset_max": opt(INT),
         # How the ISA lays out a multi-byte value in memory: "little" or "big".
         "byte_order": req(BYTE_ORDER),
+        # Registers an idiom reads that its text does not name: idiom name ->
+        # registers (GNU as's `jal` in PIC code loads the callee's address
+        # through the global pointer). Each must be the target's
+        # abi.global_pointer, which sigtramp sets up before it calls C.
+        "implicit_reads": opt(Map(List(REGISTER, 1), "idiom name",
+                                   lambda k: re.fullmatch(r"[a-z_]+(\.[a-z_]+)?", k) is not None)),
     })),
     "asm": req(Table({
         "comment": req(List(TEXT, 1)),

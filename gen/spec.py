@@ -381,6 +381,7 @@ class Isa:
     function_directives: list[str]
     load_const_max: int              # largest kind value load_const can load (measured per ISA)
     pair_offset_max: int | None      # largest SP offset of store_pair/load_pair (None: no pairs)
+    implicit_reads: dict[str, list[str]]   # idiom -> registers it reads without naming them
     asm: Asm
     reg_class: dict[str, str]        # register name -> class ("int", "vector")
     reg_width: dict[str, int]        # register name -> bits
@@ -789,6 +790,17 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
     elif "pair_offset_max" in i and not pair_classes:
         err("isa.pair_offset_max", "given, but there is no idioms.store_pair/load_pair it could apply to")
 
+    implicit_reads = {}
+    for idiom, regs in i.get("implicit_reads", {}).items():
+        key = f"isa.implicit_reads.{idiom}"
+        if idiom not in idioms and idiom not in sequences:
+            err(key, f"{idiom!r} is not an idiom of this file (idioms.*)")
+            continue
+        for k, r in enumerate(regs):
+            if r not in reg_class:
+                err(f"{key}[{k}]", f"{r!r} is not a register of this ISA (registers.*.names)")
+        implicit_reads[idiom] = list(regs)
+
     isa = Isa(
         src=src,
         name=i["name"],
@@ -804,6 +816,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         function_directives=i["function_directives"],
         load_const_max=i["load_const_max"],
         pair_offset_max=i.get("pair_offset_max") if pair_classes else None,
+        implicit_reads=implicit_reads,
         asm=asm,
         reg_class=reg_class,
         reg_width=reg_width,
@@ -1113,6 +1126,22 @@ def validate_target(ld: Loader, t: Target) -> None:
             if need not in used:
                 err(f"{key}.setup", f"never uses {{{need}}}: the statements must compute "
                     "the pointer into {reg} from the address in {entry}")
+
+    # Registers the ISA's idioms read without naming them (a PIC call through
+    # the GOT): the only one the templates can make valid is the global
+    # pointer, which sigtramp sets up before it calls C.
+    readers: dict[str, list[str]] = {}
+    for idiom, regs in isa.implicit_reads.items():
+        for r in regs:
+            readers.setdefault(r, []).append(idiom)
+    for r, idioms in readers.items():
+        why = (f"spec/isa/{isa.name}.toml isa.implicit_reads says idioms {', '.join(idioms)} read {r}, "
+               f"which holds the interrupted code's value when an entry runs")
+        if gp is None:
+            err("abi.global_pointer", f"missing: {why}; say how sigtramp sets {r} up before it calls C")
+        elif gp["register"] != r:
+            err("abi.global_pointer.register", f"{gp['register']}, but {why}: only the global "
+                "pointer is set up before C is called")
 
     # The context record: every register the stubs read or write needs a field.
     needed = {sp: "the stack pointer", pc: "the program counter"}

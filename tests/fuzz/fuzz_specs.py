@@ -347,7 +347,7 @@ def m_deep_raw(rng, text):
 
 MAP_TABLES = {("registers",), ("idioms", "store"), ("idioms", "load"), ("idioms", "store_pair"),
               ("idioms", "load_pair"), ("abi", "callee_saved"),
-              ("abi", "reserved"), ("context", "fields"),
+              ("abi", "reserved"), ("context", "fields"), ("isa", "implicit_reads"),
               # Keys that are data too: compiler spellings and mnemonics ([oracle]), the
               # OS's own flag and state names ([harness]; a misspelt flag name fails the
               # layout check against the OS header instead).
