@@ -419,8 +419,10 @@ static int exec(Func *F, State *st, const Stmt *s, const Insn *in, End *e, int *
             report(F, s, "operand %d is written (table line %d) but is not a register or memory", k + 1, in->line);
         /* A plain name where a register belongs is a register the model
          * and table do not know (an alias missing from the table, or a typo
-         * in an idiom): refuse it rather than guess what it touches. */
-        if (o[k].type == O_SYM && o[k].bare && !(role & (ROLE_T | ROLE_A)))
+         * in an idiom): refuse it rather than guess what it touches. With a
+         * register prefix, a plain name is a symbol (a register name
+         * without its prefix was refused when the operand was read). */
+        if (o[k].type == O_SYM && o[k].bare && !M->prefix && !(role & (ROLE_T | ROLE_A)))
             report(F, s, "operand %d (%s) is not a register of the model or %s", k + 1, o[k].sym, I->path);
         if (o[k].type == O_MEM) {
             read_reg(F, s, o[k].base);
@@ -708,8 +710,9 @@ int analyze(const Model *m, const Isa *isa, const Program *p)
         rs_add(&must_save, I->link);
 
     /* What an entry may write: argument registers the handler call leaves
-     * free (it passes handler_args of them), and the kind register, which
-     * must itself be free to clobber under the clobber model. A pseudo-
+     * free (it passes handler_args of them), the kind register, which
+     * must itself be free to clobber under the clobber model, and the entry
+     * address register, which it moves to sigtramp's address. A pseudo-
      * instruction's expansion scratch is allowed if it is volatile and not
      * one of the registers the entry must keep. */
     memset(&entry_may_write, 0, sizeof entry_may_write);
@@ -726,6 +729,8 @@ int analyze(const Model *m, const Isa *isa, const Program *p)
                "reserved, special, or carries a handler argument)", R(M->kind));
     else
         rs_add(&entry_may_write, M->kind);
+    if (M->entry_address >= 0)
+        rs_add(&entry_may_write, M->entry_address);
     for (int r = 0; r < M->nregs; r++) {
         int handler_arg = 0;
         for (int i = 0; i < M->handler_args && i < M->nargs; i++)

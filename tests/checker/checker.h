@@ -42,6 +42,7 @@ typedef struct {
     int args[32], nargs;
     regset preserved, reserved;
     int scratch[2], kind, ret;
+    int entry_address;          /* abi.entry_address_register, or -1: an entry moves it to sigtramp's address */
     char dispatcher[NAMELEN];
     char prefix;                /* the assembler's register prefix (asm.register_prefix), or 0:
                                    then a register is written `prefix name`, a bare name is a symbol */

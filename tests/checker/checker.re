@@ -8,8 +8,8 @@
  * The lexer knows GNU as syntax only in general terms shared by the ISAs
  * spec/ describes: labels, directives, `;` statement separators, `//`
  * comments, strings, identifiers, numbers, numeric local labels (`1:`, `1f`,
- * `1b`), AT&T `%reg`, `$imm` and `*`
- * indirection, Arm `#imm` and `[base, #off]!`, `off(base)` memory. Which
+ * `1b`), AT&T `%reg`, `$imm` and `*` indirection, GNU as relocation
+ * operators (`%hi(sym)`), Arm `#imm` and `[base, #off]!`, `off(base)` memory. Which
  * identifiers are registers is decided by the model's register list (from
  * spec/) and the ISA table's aliases, never by this file. Where the model
  * names a register prefix (spec/isa asm.register_prefix), a register is
@@ -107,6 +107,17 @@ static int primary(const Tok *t, int n, int *i, long long *v, char *sym)
     if (*i < n && t[*i].kind == T_IDENT) {
         if (!sym[0])
             snprintf(sym, NAMELEN, "%s", t[*i].text);
+        (*i)++;
+        *v = 0;
+        return 0;
+    }
+    /* A GNU as relocation operator (%hi(sym), %lo(...), nested): its value
+     * is the linker's, so it is never a known constant. */
+    if (*i + 1 < n && t[*i].kind == T_PCT && is_p(&t[*i + 1], '(')) {
+        *i += 2;
+        int k = expr(t, n, i, v, sym);
+        if (k < 0 || *i >= n || !is_p(&t[*i], ')'))
+            return -1;
         (*i)++;
         *v = 0;
         return 0;
@@ -293,13 +304,14 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
             return -1;
     }
     char sym[NAMELEN] = "";
+    int first = i;
     int k = expr(t, n, &i, &o->imm, sym);
     if (k < 0 || i != n) {
         perr(c, "operand not understood%s%s", "", "");
         return -1;
     }
     o->type = k ? O_IMM : O_SYM;
-    o->bare = !k;
+    o->bare = !k && n - first == 1;     /* a lone name, not an expression */
     snprintf(o->sym, NAMELEN, "%s", sym);
     return 0;
 }

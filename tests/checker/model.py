@@ -76,6 +76,9 @@ def model_lines(t) -> list[str]:
         "reserved " + " ".join(sorted(t.reserved or {})),
         "scratch " + " ".join(t.scratch),
         f"kind {t.kind_register}",
+        # The register a function is entered with its own address in (an entry
+        # moves it to sigtramp's address), or "-".
+        f"entry_address {t.entry_address_register or '-'}",
         f"return {t.return_register}",
         f"dispatcher {t.os.dispatcher}",
     ]

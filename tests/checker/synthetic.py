@@ -104,6 +104,14 @@ CASES = [
     ("a number no alias names", None, ("jr $5", "jr $6"), "$6 is not a register of the model"),
     ("no prefix: bare names are registers", ("register_prefix $", "register_prefix -"),
      "bare", None),
+    ("a relocation operator is a link-time value", None,
+     ("mv $g2, $0", "li $g2, %hi(%neg(%gp_rel(trampgen_sigtramp)))"), None),
+    ("so is a symbol difference", None, ("mv $g2, $0", "li $g2, trampgen_sigtramp - trampgen_toytramp"), None),
+    ("an entry moves the entry address register to sigtramp's address", ("kind g3\n", "kind g3\nentry_address g5\n"),
+     ("li $g3, 1\n", "li $g3, 1\n\taddi $g5, $g5, trampgen_sigtramp - trampgen_toytramp\n"), None),
+    ("without an entry address register, an entry may not write it", None,
+     ("li $g3, 1\n", "li $g3, 1\n\taddi $g5, $g5, trampgen_sigtramp - trampgen_toytramp\n"),
+     "writes g5, which is not an argument register free in the handler call"),
 ]
 
 

@@ -65,7 +65,7 @@ int load_model(const char *path, Model *m)
         return -1;
     }
     memset(m, 0, sizeof *m);
-    m->sp = m->pc = m->lr = m->kind = m->ret = -1;
+    m->sp = m->pc = m->lr = m->kind = m->ret = m->entry_address = -1;
     m->scratch[0] = m->scratch[1] = -1;
     /* Register lists come first in the file only by convention; resolve the
      * role lines after every `regs` line is read. */
@@ -124,6 +124,7 @@ int load_model(const char *path, Model *m)
             INT("handler_pops", handler_pops) INT("handler_args", handler_args)
             INT("call_pushes", call_pushes)
             REG("sp", sp) REG("pc", pc) REG("lr", lr) REG("kind", kind) REG("return", ret)
+            REG("entry_address", entry_address)
             else if (strcmp(t[0], "args") == 0) {
                 for (int k = 1; k < n && m->nargs < 32; k++)
                     bad |= (m->args[m->nargs++] = need_reg(m, path, i + 1, t[k])) < 0;
