@@ -1112,9 +1112,17 @@ def validate_target(ld: Loader, t: Target) -> None:
             if ea is None:
                 err(key, "needs abi.entry_address_register: sigtramp computes the global pointer "
                     "from its own address, which it is entered with there")
-            if g not in saved_all:
-                err(f"{key}.register", f"{g} is not callee-saved (abi.callee_saved): sigtramp "
-                    "overwrites it before the call and must restore the caller's value")
+            # Callee-saved (MIPS n64): sigtramp saves it like the others and
+            # restores it. Otherwise (MIPS o32, where each caller reloads its
+            # own) sigtramp just overwrites it, as any callee does.
+            others = {**special, **{r: "reserved" for r in (t.reserved or {})},
+                      **{r: "an argument register" for r in t.int_args},
+                      **{r: "a resume scratch register" for r in t.scratch},
+                      t.kind_register: "the kind register", t.return_register: "the return register"}
+            if ea is not None:
+                others[ea] = "the entry address register"
+            if g in others:
+                err(f"{key}.register", f"{g} is {others[g]}: the global pointer needs a register of its own")
         used: set[str] = set()
         for k, text in enumerate(gp["setup"]):
             problem = asm_text_problem(text, {"reg", "entry", "symbol"}, isa.asm, directive=False)

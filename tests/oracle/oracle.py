@@ -44,6 +44,8 @@ RULES (what "agree" means):
   wider register (a 64-bit view of a 128-bit vector register), the clobber
   names the whole register (oracle.clobber in spec/isa/<isa>.toml), so the
   bits measured are what the compiler really keeps of it.
+- abi.global_pointer's register, where abi.callee_saved does not list it,
+  must not be "preserved"; the compiler may refuse it (its PIC register).
 - A register in abi.reserved must not be "preserved": the compiler may
   refuse it, or accept and ignore it (GCC and clang ignore clobbers of fixed
   registers: a platform register, a global or thread pointer).
@@ -320,6 +322,12 @@ def compare(t, observed: dict) -> tuple[list, list]:
                            f"registers.{cls}.width)")
             else:
                 problem = None
+        elif t.global_pointer and r == t.global_pointer["register"]:
+            # Not callee-saved (MIPS o32: each caller reloads its own): the
+            # compiler refuses a clobber of its PIC register, and must not keep it.
+            spec_says = "global pointer"
+            problem = (f"the compiler saves it ({bits} bits), but spec/target/{t.name}.toml "
+                       f"abi.callee_saved.{cls} does not list it" if verdict == "preserved" else None)
         elif r in (t.reserved or {}):
             spec_says = "reserved"
             problem = (f"abi.reserved lists it, but the compiler allocates and saves it ({bits} bits)"
