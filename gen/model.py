@@ -116,6 +116,10 @@ class Model:
     def op(self, name: str, **kw) -> str:
         return substitute(self.isa.idioms[name], kw)
 
+    def stmts(self, name: str, **kw) -> list[str]:
+        """An idiom that may be one statement or several, one string per statement."""
+        return self.ops(name, **kw) if name in self.isa.sequences else [self.op(name, **kw)]
+
     def ops(self, name: str, **kw) -> list[str]:
         """A multi-statement idiom (isa.sequences), one string per statement."""
         return [substitute(text, kw) for text in self.isa.sequences[name]]

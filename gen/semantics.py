@@ -159,6 +159,8 @@ def table_text(sem: Semantics) -> str:
            f"call_pushes {'yes' if s['call_pushes'] else 'no'}"]
     if s.get("zero"):
         out.append("zero " + " ".join(s["zero"]))
+    if s.get("address_relocations"):
+        out.append("address_relocations " + " ".join(s["address_relocations"]))
     # Expanded here, one name per line, so the C side needs no pattern syntax.
     for name, (reg, partial) in sem.names.items():
         out.append(f"alias {name} {reg}" + (" partial" if partial else ""))

@@ -31,6 +31,23 @@
 
 #define TAG_UNKNOWN (-1)
 #define TAG_RETADDR (MAXREG + 1)
+/* TAG_SYMBOL + k: the address of symbols[k], loaded through one of the
+ * table's address_relocations (a GOT entry). */
+#define TAG_SYMBOL (MAXREG + 2)
+#define MAXSYMBOLS 64
+static char symbols[MAXSYMBOLS][NAMELEN];
+static int nsymbols;
+
+static int symbol_tag(const char *sym)
+{
+    for (int k = 0; k < nsymbols; k++)
+        if (strcmp(symbols[k], sym) == 0)
+            return TAG_SYMBOL + k;
+    if (!sym[0] || nsymbols == MAXSYMBOLS)
+        return TAG_UNKNOWN;
+    snprintf(symbols[nsymbols], NAMELEN, "%s", sym);
+    return TAG_SYMBOL + nsymbols++;
+}
 #define MAXSTMT 1024
 #define MAXPATHS 4096
 
@@ -231,6 +248,8 @@ static const char *describe_tag(int tag, char *buf, size_t n)
 {
     if (tag == TAG_RETADDR)
         snprintf(buf, n, "the return address");
+    else if (tag >= TAG_SYMBOL)
+        snprintf(buf, n, "the address of %s", symbols[tag - TAG_SYMBOL]);
     else if (tag >= 0)
         snprintf(buf, n, "%s's entry value", R(tag));
     else
@@ -286,7 +305,7 @@ static void check_end(Func *F, State *st, const Stmt *s, const End *e)
     for (int r = 0; r < M->nregs; r++) {
         if (!rs_has(&must_save, r) || st->tag[r] == r)
             continue;
-        if (st->tag[r] >= 0 && st->tag[r] != TAG_RETADDR)
+        if (st->tag[r] >= 0 && st->tag[r] < MAXREG)
             report(F, s, "%s is not restored on this path: it holds %s's saved value (line %d)",
                    R(r), R(st->tag[r]), st->lastw[r]);
         else
@@ -494,6 +513,10 @@ static int exec(Func *F, State *st, const Stmt *s, const Insn *in, End *e, int *
             int size = in->size ? in->size : width_bytes(r);
             int sl = addr_known ? find_slot(st, addr + (long long)j * size, size) : -1;
             int tag = sl >= 0 && !o[k].partial ? st->slots[sl].tag : TAG_UNKNOWN;
+            /* A GOT load: the register holds the symbol's address. */
+            for (int q = 0; q < I->naddr_relocs && j == 0; q++)
+                if (strcmp(o[mem].reloc, I->addr_relocs[q]) == 0 && !o[k].partial)
+                    tag = symbol_tag(o[mem].sym);
             if (tag == r)
                 rs_add(&F->restored, r);
             if (r == I->pc) {
@@ -571,6 +594,9 @@ static int exec(Func *F, State *st, const Stmt *s, const Insn *in, End *e, int *
             snprintf(sym, sizeof sym, "%s", t->sym);
         } else if (t->type == O_REG) {
             tgt_tag = st->tag[t->reg];
+            /* A call through a register holding a symbol's address calls the symbol. */
+            if (in->flow == FLOW_CALL && tgt_tag >= TAG_SYMBOL)
+                snprintf(sym, sizeof sym, "%s", symbols[tgt_tag - TAG_SYMBOL]);
         }
     } else if (in->target >= 0) {
         tgt_tag = st->tag[in->target];

@@ -80,6 +80,8 @@ typedef struct {
     int call_pushes;
     char zero[8][NAMELEN];
     int nzero;
+    char addr_relocs[8][NAMELEN];   /* relocation operators whose load yields a symbol's address */
+    int naddr_relocs;
     Alias aliases[512];
     int naliases;
     Insn insns[512];
@@ -102,6 +104,8 @@ typedef struct {
     long long post;             /* post-index amount */
     int indirect;               /* "*" prefix (AT&T indirect branch) */
     int bracket;                /* O_MEM written Arm-style, [base, #off] */
+    char reloc[NAMELEN];        /* O_MEM: the offset's relocation operator (`call16` of %call16(sym)), or "";
+                                   its symbol in sym */
 } Operand;
 
 typedef struct {

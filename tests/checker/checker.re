@@ -271,6 +271,10 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
         char sym[NAMELEN] = "";
         int j = i;
         o->off_known = k == i ? 1 : expr(t, k, &j, &o->off, sym) == 1 && j == k;
+        if (k > i + 1 && t[i].kind == T_PCT && is_p(&t[i + 1], '(')) {
+            snprintf(o->reloc, NAMELEN, "%s", t[i].text);
+            snprintf(o->sym, NAMELEN, "%s", sym);
+        }
         j = k + 1;
         if (!is_p(&t[j], ','))
             o->base = reg_of(c, &t[j++], &partial, &zero);

@@ -1,4 +1,4 @@
-"""trampgen_check on a made-up target: how it reads a register prefix.
+"""trampgen_check on a made-up target: how it reads a register prefix, relocations and GOT calls.
 
     python3 tests/checker/synthetic.py --checker PATH [--cc CC]
 
@@ -9,7 +9,12 @@ is an edit of one good program and the checker's expected verdict: the
 good program passes (names, numbers through a table alias, a prefixed
 zero name); a bare register name fails as the symbol the assembler would
 take it for; an unknown prefixed name fails; and without a prefix in the
-model the same program with bare names passes as before.
+model the same program with bare names passes as before. Relocation
+operators (`%hi(sym)`) and symbol differences are link-time immediates; a
+register loaded through one of the table's address_relocations holds the
+symbol's address, so a call through it calls the symbol (another
+relocation's load does not); an entry may write the model's
+`entry_address` register, and only then.
 Exit 0 when every case gives its verdict, 1 otherwise.
 """
 
@@ -53,6 +58,7 @@ pc -
 link lr
 call_pushes no
 zero gz $0
+address_relocations got
 alias $4 g4
 alias $5 g5
 insn li w,i
@@ -61,6 +67,7 @@ insn addi w,r,i op=add
 insn sd r,w op=move
 insn ld w,r op=move
 insn jal t flow=call writes=lr
+insn jalr t flow=call writes=lr
 insn b t flow=jump
 insn jr t flow=jump
 """
@@ -109,6 +116,11 @@ CASES = [
     ("so is a symbol difference", None, ("mv $g2, $0", "li $g2, trampgen_sigtramp - trampgen_toytramp"), None),
     ("an entry moves the entry address register to sigtramp's address", ("kind g3\n", "kind g3\nentry_address g5\n"),
      ("li $g3, 1\n", "li $g3, 1\n\taddi $g5, $g5, trampgen_sigtramp - trampgen_toytramp\n"), None),
+    ("a call through a register loaded from the GOT calls the symbol", None,
+     ("jal toy_dispatch", "ld $g5, %got(toy_dispatch)($g1)\n\tjalr $g5"), None),
+    ("a load through another relocation is not an address", None,
+     ("jal toy_dispatch", "ld $g5, %lo(toy_dispatch)($g1)\n\tjalr $g5"),
+     "calls through a register; sigtramp calls only the dispatcher toy_dispatch"),
     ("without an entry address register, an entry may not write it", None,
      ("li $g3, 1\n", "li $g3, 1\n\taddi $g5, $g5, trampgen_sigtramp - trampgen_toytramp\n"),
      "writes g5, which is not an argument register free in the handler call"),

@@ -230,7 +230,10 @@ int load_isa(const char *path, const Model *m, Isa *isa)
             bad |= !opt && (isa->link = need_reg(m, path, line, t[1])) < 0;
         else if (strcmp(t[0], "call_pushes") == 0 && n == 2)
             isa->call_pushes = strcmp(t[1], "yes") == 0;
-        else if (strcmp(t[0], "zero") == 0) {
+        else if (strcmp(t[0], "address_relocations") == 0) {
+            for (int k = 1; k < n && isa->naddr_relocs < 8; k++)
+                copy(isa->addr_relocs[isa->naddr_relocs++], t[k], NAMELEN);
+        } else if (strcmp(t[0], "zero") == 0) {
             for (int k = 1; k < n && isa->nzero < 8; k++)
                 copy(isa->zero[isa->nzero++], t[k], NAMELEN);
         } else if (strcmp(t[0], "alias") == 0 && (n == 3 || n == 4) && isa->naliases < 512) {
