@@ -177,6 +177,8 @@ RUNNER = Leaf(str, "a runner kind", _pattern(re.compile("|".join(RUNNERS)), "one
 # The per-toolchain build modes cmake/target/CMakeLists.txt knows.
 MODES = ("windows", "objects", "harness", "posix", "reliability")
 MODE = Leaf(str, "a build mode", _pattern(re.compile("|".join(MODES)), "one of " + ", ".join(MODES)))
+EXTEND = Leaf(str, "how a value is widened", lambda v: None if v in ("sign", "zero") else
+              f"{short(v)} is not one of sign, zero")
 BYTE_ORDER = Leaf(str, "a byte order", _pattern(re.compile("little|big"), "one of little, big"))
 REGISTER_PREFIX = Leaf(str, "a register prefix", _pattern(re.compile(r"[$%]"), "one of $, %"))
 BUILD_NAME = Leaf(str, "a build name pattern", _pattern(re.compile(r"[a-z0-9_-]*\{target\}[a-z0-9_-]*"),
@@ -442,6 +444,11 @@ TARGET = Table({
     "context": req(Table({
         "size": req(INT),
         "fields": req(Map(Table({"field": req(DESIGNATOR), "offset": req(INT)}), "register")),
+        # Where the OS's record keeps each register in a slot wider than the
+        # register (MIPS o32: 64-bit greg_t for 32-bit registers): its bytes,
+        # and how a register's value fills it ("sign" or "zero").
+        "register_bytes": opt(INT),
+        "register_extend": opt(EXTEND),
     })),
 })
 

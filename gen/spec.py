@@ -465,6 +465,8 @@ class Target:
     kind_register: str
     context_size: int
     context_fields: dict[str, ContextField]
+    context_register_bytes: int          # bytes of each register's slot in the record (context.register_bytes)
+    context_register_extend: str | None  # "sign"/"zero": how a value fills a wider slot
     toolchain: dict | None = None        # [toolchain], checked by validate_toolchain
     entry_address_register: str | None = None   # holds a function's own address on entry (PIC)
     global_pointer: dict | None = None   # {register, setup}: computed from it before calling C
@@ -956,6 +958,8 @@ def load_target(ld: Loader, name: str) -> Target | None:
         kind_register=resume["kind_register"],
         context_size=ctx["size"],
         context_fields={r: ContextField(r, f["field"], f["offset"]) for r, f in ctx["fields"].items()},
+        context_register_bytes=ctx.get("register_bytes", isa.word_bytes),
+        context_register_extend=ctx.get("register_extend"),
         toolchain=d.get("toolchain"),
         entry_address_register=abi.get("entry_address_register"),
         global_pointer=abi.get("global_pointer"),
@@ -1165,13 +1169,22 @@ def validate_target(ld: Loader, t: Target) -> None:
         if r not in t.context_fields:
             err(f"context.fields.{r}", f"missing: the stubs write {why}, but the spec does not "
                 f"say which {t.os.context_type} field holds it")
+    slot = t.context_register_bytes
+    if slot not in (word, 2 * word):
+        err("context.register_bytes", f"{slot}: a register's slot is one word ({word} bytes) or two")
+        slot = word
+    if slot != word and t.context_register_extend is None:
+        err("context.register_extend", f"missing: a {word}-byte register in a {slot}-byte slot must be "
+            "widened one way: \"sign\" or \"zero\", as the OS stores and reads it")
+    elif slot == word and t.context_register_extend is not None:
+        err("context.register_extend", "given, but each register fills its slot (context.register_bytes)")
     for r, f in t.context_fields.items():
         key = f"context.fields.{r}"
         if not known(key, r, None):
             continue
-        size = isa.reg_width[r] // 8
-        if size != word:
-            err(key, f"{r} is {size} bytes; context accessors move whole words ({word})")
+        if isa.reg_width[r] // 8 != word:
+            err(key, f"{r} is {isa.reg_width[r] // 8} bytes; context accessors move whole words ({word})")
+        size = slot
         if not isinstance(f.offset, int) or f.offset < 0 or f.offset % size:
             err(key, f"offset {f.offset!r} is not a multiple of the field size ({size})")
         elif f.offset + size > t.context_size:
@@ -1180,7 +1193,7 @@ def validate_target(ld: Loader, t: Target) -> None:
     spans = sorted((f.offset, r) for r, f in t.context_fields.items()
                    if isinstance(f.offset, int) and r in isa.reg_width)
     for (o1, r1), (o2, r2) in zip(spans, spans[1:]):
-        if o2 < o1 + isa.reg_width[r1] // 8:
+        if o2 < o1 + slot:
             err(f"context.fields.{r2}", f"offset {o2} overlaps the field of {r1} at offset {o1}")
 
     # What the OS and format layers ask of this ISA.

@@ -16,9 +16,13 @@
 #include <stddef.h>
 _Static_assert(sizeof(ucontext_t) == 364, "spec/target/linux-386.toml: context.size");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_ECX]) == 60, "spec/target/linux-386.toml: context.fields.ecx");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_ECX]) == 4, "spec/target/linux-386.toml: context.fields.ecx is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_EDX]) == 56, "spec/target/linux-386.toml: context.fields.edx");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_EDX]) == 4, "spec/target/linux-386.toml: context.fields.edx is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_EIP]) == 76, "spec/target/linux-386.toml: context.fields.eip");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_EIP]) == 4, "spec/target/linux-386.toml: context.fields.eip is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_ESP]) == 48, "spec/target/linux-386.toml: context.fields.esp");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_ESP]) == 4, "spec/target/linux-386.toml: context.fields.esp is not 4 bytes");
 #endif
 
 #include <stdint.h>

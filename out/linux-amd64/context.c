@@ -16,11 +16,17 @@
 #include <stddef.h>
 _Static_assert(sizeof(ucontext_t) == 968, "spec/target/linux-amd64.toml: context.size");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_R8]) == 40, "spec/target/linux-amd64.toml: context.fields.r8");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_R8]) == 8, "spec/target/linux-amd64.toml: context.fields.r8 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_R9]) == 48, "spec/target/linux-amd64.toml: context.fields.r9");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_R9]) == 8, "spec/target/linux-amd64.toml: context.fields.r9 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RDI]) == 104, "spec/target/linux-amd64.toml: context.fields.rdi");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_RDI]) == 8, "spec/target/linux-amd64.toml: context.fields.rdi is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == 168, "spec/target/linux-amd64.toml: context.fields.rip");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_RIP]) == 8, "spec/target/linux-amd64.toml: context.fields.rip is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RSI]) == 112, "spec/target/linux-amd64.toml: context.fields.rsi");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_RSI]) == 8, "spec/target/linux-amd64.toml: context.fields.rsi is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RSP]) == 160, "spec/target/linux-amd64.toml: context.fields.rsp");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[REG_RSP]) == 8, "spec/target/linux-amd64.toml: context.fields.rsp is not 8 bytes");
 #endif
 
 #include <stdint.h>

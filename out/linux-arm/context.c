@@ -16,13 +16,21 @@
 #include <stddef.h>
 _Static_assert(sizeof(ucontext_t) == 744, "spec/target/linux-arm.toml: context.size");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.arm_cpsr) == 96, "spec/target/linux-arm.toml: context.fields.cpsr");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.arm_cpsr) == 4, "spec/target/linux-arm.toml: context.fields.cpsr is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.arm_lr) == 88, "spec/target/linux-arm.toml: context.fields.lr");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.arm_lr) == 4, "spec/target/linux-arm.toml: context.fields.lr is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.arm_pc) == 92, "spec/target/linux-arm.toml: context.fields.pc");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.arm_pc) == 4, "spec/target/linux-arm.toml: context.fields.pc is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.arm_r0) == 32, "spec/target/linux-arm.toml: context.fields.r0");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.arm_r0) == 4, "spec/target/linux-arm.toml: context.fields.r0 is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.arm_r1) == 36, "spec/target/linux-arm.toml: context.fields.r1");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.arm_r1) == 4, "spec/target/linux-arm.toml: context.fields.r1 is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.arm_r2) == 40, "spec/target/linux-arm.toml: context.fields.r2");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.arm_r2) == 4, "spec/target/linux-arm.toml: context.fields.r2 is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.arm_r3) == 44, "spec/target/linux-arm.toml: context.fields.r3");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.arm_r3) == 4, "spec/target/linux-arm.toml: context.fields.r3 is not 4 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.arm_sp) == 84, "spec/target/linux-arm.toml: context.fields.sp");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.arm_sp) == 4, "spec/target/linux-arm.toml: context.fields.sp is not 4 bytes");
 #endif
 
 #include <stdint.h>

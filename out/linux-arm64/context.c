@@ -16,18 +16,31 @@
 #include <stddef.h>
 _Static_assert(sizeof(ucontext_t) == 4560, "spec/target/linux-arm64.toml: context.size");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.pc) == 440, "spec/target/linux-arm64.toml: context.fields.pc");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.pc) == 8, "spec/target/linux-arm64.toml: context.fields.pc is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.sp) == 432, "spec/target/linux-arm64.toml: context.fields.sp");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.sp) == 8, "spec/target/linux-arm64.toml: context.fields.sp is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[0]) == 184, "spec/target/linux-arm64.toml: context.fields.x0");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[0]) == 8, "spec/target/linux-arm64.toml: context.fields.x0 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[1]) == 192, "spec/target/linux-arm64.toml: context.fields.x1");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[1]) == 8, "spec/target/linux-arm64.toml: context.fields.x1 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[16]) == 312, "spec/target/linux-arm64.toml: context.fields.x16");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[16]) == 8, "spec/target/linux-arm64.toml: context.fields.x16 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[17]) == 320, "spec/target/linux-arm64.toml: context.fields.x17");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[17]) == 8, "spec/target/linux-arm64.toml: context.fields.x17 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[2]) == 200, "spec/target/linux-arm64.toml: context.fields.x2");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[2]) == 8, "spec/target/linux-arm64.toml: context.fields.x2 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[3]) == 208, "spec/target/linux-arm64.toml: context.fields.x3");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[3]) == 8, "spec/target/linux-arm64.toml: context.fields.x3 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[30]) == 424, "spec/target/linux-arm64.toml: context.fields.x30");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[30]) == 8, "spec/target/linux-arm64.toml: context.fields.x30 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[4]) == 216, "spec/target/linux-arm64.toml: context.fields.x4");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[4]) == 8, "spec/target/linux-arm64.toml: context.fields.x4 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[5]) == 224, "spec/target/linux-arm64.toml: context.fields.x5");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[5]) == 8, "spec/target/linux-arm64.toml: context.fields.x5 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[6]) == 232, "spec/target/linux-arm64.toml: context.fields.x6");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[6]) == 8, "spec/target/linux-arm64.toml: context.fields.x6 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.regs[7]) == 240, "spec/target/linux-arm64.toml: context.fields.x7");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.regs[7]) == 8, "spec/target/linux-arm64.toml: context.fields.x7 is not 8 bytes");
 #endif
 
 #include <stdint.h>

@@ -16,18 +16,31 @@
 #include <stddef.h>
 _Static_assert(sizeof(ucontext_t) == 768, "spec/target/linux-mips64el.toml: context.size");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[4]) == 72, "spec/target/linux-mips64el.toml: context.fields.a0");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[4]) == 8, "spec/target/linux-mips64el.toml: context.fields.a0 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[5]) == 80, "spec/target/linux-mips64el.toml: context.fields.a1");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[5]) == 8, "spec/target/linux-mips64el.toml: context.fields.a1 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[6]) == 88, "spec/target/linux-mips64el.toml: context.fields.a2");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[6]) == 8, "spec/target/linux-mips64el.toml: context.fields.a2 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[7]) == 96, "spec/target/linux-mips64el.toml: context.fields.a3");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[7]) == 8, "spec/target/linux-mips64el.toml: context.fields.a3 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[8]) == 104, "spec/target/linux-mips64el.toml: context.fields.a4");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[8]) == 8, "spec/target/linux-mips64el.toml: context.fields.a4 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[9]) == 112, "spec/target/linux-mips64el.toml: context.fields.a5");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[9]) == 8, "spec/target/linux-mips64el.toml: context.fields.a5 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[10]) == 120, "spec/target/linux-mips64el.toml: context.fields.a6");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[10]) == 8, "spec/target/linux-mips64el.toml: context.fields.a6 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[11]) == 128, "spec/target/linux-mips64el.toml: context.fields.a7");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[11]) == 8, "spec/target/linux-mips64el.toml: context.fields.a7 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.pc) == 616, "spec/target/linux-mips64el.toml: context.fields.pc");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.pc) == 8, "spec/target/linux-mips64el.toml: context.fields.pc is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[31]) == 288, "spec/target/linux-mips64el.toml: context.fields.ra");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[31]) == 8, "spec/target/linux-mips64el.toml: context.fields.ra is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[29]) == 272, "spec/target/linux-mips64el.toml: context.fields.sp");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[29]) == 8, "spec/target/linux-mips64el.toml: context.fields.sp is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[24]) == 232, "spec/target/linux-mips64el.toml: context.fields.t8");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[24]) == 8, "spec/target/linux-mips64el.toml: context.fields.t8 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[25]) == 240, "spec/target/linux-mips64el.toml: context.fields.t9");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.gregs[25]) == 8, "spec/target/linux-mips64el.toml: context.fields.t9 is not 8 bytes");
 #endif
 
 #include <stdint.h>

@@ -16,18 +16,31 @@
 #include <stddef.h>
 _Static_assert(sizeof(ucontext_t) == 960, "spec/target/linux-riscv64.toml: context.size");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_A0]) == 256, "spec/target/linux-riscv64.toml: context.fields.a0");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_A0]) == 8, "spec/target/linux-riscv64.toml: context.fields.a0 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_A0 + 1]) == 264, "spec/target/linux-riscv64.toml: context.fields.a1");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_A0 + 1]) == 8, "spec/target/linux-riscv64.toml: context.fields.a1 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_A0 + 2]) == 272, "spec/target/linux-riscv64.toml: context.fields.a2");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_A0 + 2]) == 8, "spec/target/linux-riscv64.toml: context.fields.a2 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_A0 + 3]) == 280, "spec/target/linux-riscv64.toml: context.fields.a3");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_A0 + 3]) == 8, "spec/target/linux-riscv64.toml: context.fields.a3 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_A0 + 4]) == 288, "spec/target/linux-riscv64.toml: context.fields.a4");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_A0 + 4]) == 8, "spec/target/linux-riscv64.toml: context.fields.a4 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_A0 + 5]) == 296, "spec/target/linux-riscv64.toml: context.fields.a5");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_A0 + 5]) == 8, "spec/target/linux-riscv64.toml: context.fields.a5 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_A0 + 6]) == 304, "spec/target/linux-riscv64.toml: context.fields.a6");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_A0 + 6]) == 8, "spec/target/linux-riscv64.toml: context.fields.a6 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_A0 + 7]) == 312, "spec/target/linux-riscv64.toml: context.fields.a7");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_A0 + 7]) == 8, "spec/target/linux-riscv64.toml: context.fields.a7 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_PC]) == 176, "spec/target/linux-riscv64.toml: context.fields.pc");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_PC]) == 8, "spec/target/linux-riscv64.toml: context.fields.pc is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_RA]) == 184, "spec/target/linux-riscv64.toml: context.fields.ra");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_RA]) == 8, "spec/target/linux-riscv64.toml: context.fields.ra is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[REG_SP]) == 192, "spec/target/linux-riscv64.toml: context.fields.sp");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[REG_SP]) == 8, "spec/target/linux-riscv64.toml: context.fields.sp is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[5]) == 216, "spec/target/linux-riscv64.toml: context.fields.t0");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[5]) == 8, "spec/target/linux-riscv64.toml: context.fields.t0 is not 8 bytes");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.__gregs[6]) == 224, "spec/target/linux-riscv64.toml: context.fields.t1");
+_Static_assert(sizeof(((const ucontext_t *)0)->uc_mcontext.__gregs[6]) == 8, "spec/target/linux-riscv64.toml: context.fields.t1 is not 8 bytes");
 #endif
 
 #include <stdint.h>

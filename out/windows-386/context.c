@@ -16,9 +16,13 @@
 #include <stddef.h>
 _Static_assert(sizeof(CONTEXT) == 716, "spec/target/windows-386.toml: context.size");
 _Static_assert(offsetof(CONTEXT, Ecx) == 172, "spec/target/windows-386.toml: context.fields.ecx");
+_Static_assert(sizeof(((const CONTEXT *)0)->Ecx) == 4, "spec/target/windows-386.toml: context.fields.ecx is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, Edx) == 168, "spec/target/windows-386.toml: context.fields.edx");
+_Static_assert(sizeof(((const CONTEXT *)0)->Edx) == 4, "spec/target/windows-386.toml: context.fields.edx is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, Eip) == 184, "spec/target/windows-386.toml: context.fields.eip");
+_Static_assert(sizeof(((const CONTEXT *)0)->Eip) == 4, "spec/target/windows-386.toml: context.fields.eip is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, Esp) == 196, "spec/target/windows-386.toml: context.fields.esp");
+_Static_assert(sizeof(((const CONTEXT *)0)->Esp) == 4, "spec/target/windows-386.toml: context.fields.esp is not 4 bytes");
 #endif
 
 #include <stdint.h>

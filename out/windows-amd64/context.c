@@ -16,11 +16,17 @@
 #include <stddef.h>
 _Static_assert(sizeof(CONTEXT) == 1232, "spec/target/windows-amd64.toml: context.size");
 _Static_assert(offsetof(CONTEXT, R8) == 184, "spec/target/windows-amd64.toml: context.fields.r8");
+_Static_assert(sizeof(((const CONTEXT *)0)->R8) == 8, "spec/target/windows-amd64.toml: context.fields.r8 is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, R9) == 192, "spec/target/windows-amd64.toml: context.fields.r9");
+_Static_assert(sizeof(((const CONTEXT *)0)->R9) == 8, "spec/target/windows-amd64.toml: context.fields.r9 is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, Rcx) == 128, "spec/target/windows-amd64.toml: context.fields.rcx");
+_Static_assert(sizeof(((const CONTEXT *)0)->Rcx) == 8, "spec/target/windows-amd64.toml: context.fields.rcx is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, Rdx) == 136, "spec/target/windows-amd64.toml: context.fields.rdx");
+_Static_assert(sizeof(((const CONTEXT *)0)->Rdx) == 8, "spec/target/windows-amd64.toml: context.fields.rdx is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, Rip) == 248, "spec/target/windows-amd64.toml: context.fields.rip");
+_Static_assert(sizeof(((const CONTEXT *)0)->Rip) == 8, "spec/target/windows-amd64.toml: context.fields.rip is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, Rsp) == 152, "spec/target/windows-amd64.toml: context.fields.rsp");
+_Static_assert(sizeof(((const CONTEXT *)0)->Rsp) == 8, "spec/target/windows-amd64.toml: context.fields.rsp is not 8 bytes");
 #endif
 
 #include <stdint.h>

@@ -16,13 +16,21 @@
 #include <stddef.h>
 _Static_assert(sizeof(CONTEXT) == 416, "spec/target/windows-arm.toml: context.size");
 _Static_assert(offsetof(CONTEXT, Cpsr) == 68, "spec/target/windows-arm.toml: context.fields.cpsr");
+_Static_assert(sizeof(((const CONTEXT *)0)->Cpsr) == 4, "spec/target/windows-arm.toml: context.fields.cpsr is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, Lr) == 60, "spec/target/windows-arm.toml: context.fields.lr");
+_Static_assert(sizeof(((const CONTEXT *)0)->Lr) == 4, "spec/target/windows-arm.toml: context.fields.lr is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, Pc) == 64, "spec/target/windows-arm.toml: context.fields.pc");
+_Static_assert(sizeof(((const CONTEXT *)0)->Pc) == 4, "spec/target/windows-arm.toml: context.fields.pc is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, R0) == 4, "spec/target/windows-arm.toml: context.fields.r0");
+_Static_assert(sizeof(((const CONTEXT *)0)->R0) == 4, "spec/target/windows-arm.toml: context.fields.r0 is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, R1) == 8, "spec/target/windows-arm.toml: context.fields.r1");
+_Static_assert(sizeof(((const CONTEXT *)0)->R1) == 4, "spec/target/windows-arm.toml: context.fields.r1 is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, R2) == 12, "spec/target/windows-arm.toml: context.fields.r2");
+_Static_assert(sizeof(((const CONTEXT *)0)->R2) == 4, "spec/target/windows-arm.toml: context.fields.r2 is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, R3) == 16, "spec/target/windows-arm.toml: context.fields.r3");
+_Static_assert(sizeof(((const CONTEXT *)0)->R3) == 4, "spec/target/windows-arm.toml: context.fields.r3 is not 4 bytes");
 _Static_assert(offsetof(CONTEXT, Sp) == 56, "spec/target/windows-arm.toml: context.fields.sp");
+_Static_assert(sizeof(((const CONTEXT *)0)->Sp) == 4, "spec/target/windows-arm.toml: context.fields.sp is not 4 bytes");
 #endif
 
 #include <stdint.h>

@@ -16,12 +16,19 @@
 #include <stddef.h>
 _Static_assert(sizeof(CONTEXT) == 912, "spec/target/windows-arm64.toml: context.size");
 _Static_assert(offsetof(CONTEXT, Pc) == 264, "spec/target/windows-arm64.toml: context.fields.pc");
+_Static_assert(sizeof(((const CONTEXT *)0)->Pc) == 8, "spec/target/windows-arm64.toml: context.fields.pc is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, Sp) == 256, "spec/target/windows-arm64.toml: context.fields.sp");
+_Static_assert(sizeof(((const CONTEXT *)0)->Sp) == 8, "spec/target/windows-arm64.toml: context.fields.sp is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, X0) == 8, "spec/target/windows-arm64.toml: context.fields.x0");
+_Static_assert(sizeof(((const CONTEXT *)0)->X0) == 8, "spec/target/windows-arm64.toml: context.fields.x0 is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, X1) == 16, "spec/target/windows-arm64.toml: context.fields.x1");
+_Static_assert(sizeof(((const CONTEXT *)0)->X1) == 8, "spec/target/windows-arm64.toml: context.fields.x1 is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, X16) == 136, "spec/target/windows-arm64.toml: context.fields.x16");
+_Static_assert(sizeof(((const CONTEXT *)0)->X16) == 8, "spec/target/windows-arm64.toml: context.fields.x16 is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, X17) == 144, "spec/target/windows-arm64.toml: context.fields.x17");
+_Static_assert(sizeof(((const CONTEXT *)0)->X17) == 8, "spec/target/windows-arm64.toml: context.fields.x17 is not 8 bytes");
 _Static_assert(offsetof(CONTEXT, Lr) == 248, "spec/target/windows-arm64.toml: context.fields.x30");
+_Static_assert(sizeof(((const CONTEXT *)0)->Lr) == 8, "spec/target/windows-arm64.toml: context.fields.x30 is not 8 bytes");
 #endif
 
 #include <stdint.h>
