@@ -177,6 +177,8 @@ RUNNER = Leaf(str, "a runner kind", _pattern(re.compile("|".join(RUNNERS)), "one
 # The per-toolchain build modes cmake/target/CMakeLists.txt knows.
 MODES = ("windows", "objects", "harness", "posix", "reliability")
 MODE = Leaf(str, "a build mode", _pattern(re.compile("|".join(MODES)), "one of " + ", ".join(MODES)))
+RECORD_TYPE = Leaf(str, "a C type", lambda v: None if re.fullmatch(r"(struct |union )?[A-Za-z_][A-Za-z0-9_]*", v)
+                   else f"{short(v)} is not a C type name (NAME, struct NAME or union NAME)")
 EXTEND = Leaf(str, "how a value is widened", lambda v: None if v in ("sign", "zero") else
               f"{short(v)} is not one of sign, zero")
 BYTE_ORDER = Leaf(str, "a byte order", _pattern(re.compile("little|big"), "one of little, big"))
@@ -442,6 +444,11 @@ TARGET = Table({
         "storm_scale": opt(INT),
     })),
     "context": req(Table({
+        # The record the handler's context argument points at, where it is not
+        # the OS's context.type (Linux on SPARC passes a struct sigcontext: the
+        # siginfo, then the saved registers), and the headers that declare it.
+        "type": opt(RECORD_TYPE),
+        "headers": opt(List(HDR, 1)),
         "size": req(INT),
         "fields": req(Map(Table({"field": req(DESIGNATOR), "offset": req(INT)}), "register")),
         # Where the OS's record keeps each register in a slot wider than the

@@ -463,6 +463,8 @@ class Target:
     handler_c_attribute: str
     scratch: list[str]
     kind_register: str
+    context_type: str                    # the record ctx points at (context.type, else the OS's)
+    context_headers: list[str]           # ... and the headers declaring it
     context_size: int
     context_fields: dict[str, ContextField]
     context_register_bytes: int          # bytes of each register's slot in the record (context.register_bytes)
@@ -956,6 +958,8 @@ def load_target(ld: Loader, name: str) -> Target | None:
         handler_c_attribute=abi["handler_c_attribute"],
         scratch=resume["scratch"],
         kind_register=resume["kind_register"],
+        context_type=ctx.get("type", os_.context_type),
+        context_headers=ctx.get("headers", os_.context_headers),
         context_size=ctx["size"],
         context_fields={r: ContextField(r, f["field"], f["offset"]) for r, f in ctx["fields"].items()},
         context_register_bytes=ctx.get("register_bytes", isa.word_bytes),
@@ -1168,7 +1172,12 @@ def validate_target(ld: Loader, t: Target) -> None:
     for r, why in needed.items():
         if r not in t.context_fields:
             err(f"context.fields.{r}", f"missing: the stubs write {why}, but the spec does not "
-                f"say which {t.os.context_type} field holds it")
+                f"say which {t.context_type} field holds it")
+    c = t.src.data["context"]
+    if ("type" in c) != ("headers" in c):
+        err("context.headers" if "type" in c else "context.type",
+            "missing: context.type and context.headers go together (the record the stubs edit, and "
+            "the headers that declare it, which context.c checks the offsets against)")
     slot = t.context_register_bytes
     if slot not in (word, 2 * word):
         err("context.register_bytes", f"{slot}: a register's slot is one word ({word} bytes) or two")

@@ -236,6 +236,12 @@ class MalformedSpecTest(unittest.TestCase):
         ("a call of several statements, one of them broken",
          "spec/isa/riscv64.toml", 'call = "call {symbol}"', 'call = ["call {symbol}", "nop {x}"]',
          "spec/isa/riscv64.toml: idioms.call[1]:"),
+        ("a context record of its own without the header that declares it",
+         "spec/target/linux-riscv64.toml", "size = 960\n", 'size = 960\ntype = "struct sigcontext"\n',
+         "spec/target/linux-riscv64.toml: context.headers: missing: context.type and context.headers go together"),
+        ("a context record type that is not a C type name",
+         "spec/target/linux-riscv64.toml", "size = 960\n", 'size = 960\ntype = "struct *x"\nheaders = ["signal.h"]\n',
+         "spec/target/linux-riscv64.toml: context.type: 'struct *x' is not a C type name"),
         ("not TOML",
          "spec/isa/x86_64.toml", "word_bytes = 8", "word_bytes = = 8",
          "spec/isa/x86_64.toml: (file): not valid TOML"),
@@ -298,6 +304,25 @@ class MalformedSpecTest(unittest.TestCase):
                     self.assertEqual(r.stdout, "")
                 finally:
                     tree.close()
+
+    def test_context_record_of_the_target(self):
+        # context.type/headers: the stubs edit, and context.c checks against, the
+        # target's own record rather than the OS's.
+        tree = Tree()
+        try:
+            tree.edit("spec/target/linux-riscv64.toml", "size = 960\n",
+                      'size = 960\ntype = "struct sigcontext"\nheaders = ["signal.h"]\n')
+            r = tree.run("generate", "linux-riscv64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            c = (tree.root / "out/linux-riscv64/context.c").read_text()
+            self.assertIn("#include <signal.h>", c)
+            self.assertNotIn("#include <ucontext.h>", c)
+            self.assertIn("_Static_assert(sizeof(struct sigcontext) == 960", c)
+            self.assertIn("offsetof(struct sigcontext, uc_mcontext.__gregs[REG_PC])", c)
+            h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
+            self.assertIn("ctx points at a struct sigcontext", h)
+        finally:
+            tree.close()
 
     def test_one_line_per_problem(self):
         tree = Tree()
