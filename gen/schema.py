@@ -226,6 +226,10 @@ ISA = Table({
         "call_pushes_return_address": req(BOOL),
         "code_address_tag": opt(INT),
         "pc_write_clears": opt(Table({"register": req(REGISTER), "mask": req(U64)})),
+        # Where the CPU fetches by a next-PC as well (SPARC nPC): the register
+        # (its own class: no instruction names it) and what a PC write sets it
+        # to, PC + offset.
+        "next_pc": opt(Table({"register": req(REGISTER), "offset": req(INT)})),
         "function_alignment_log2": req(INT),
         "file_directives": req(List(TEXT)),
         "function_directives": req(List(TEXT)),

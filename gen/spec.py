@@ -376,6 +376,7 @@ class Isa:
     call_pushes_return_address: bool
     code_address_tag: int
     pc_write_clears: dict | None     # {register, mask}: state bits to clear when the PC moves
+    next_pc: dict | None             # {register, offset}: a PC write sets it to PC + offset (SPARC nPC)
     function_alignment_log2: int
     file_directives: list[str]
     function_directives: list[str]
@@ -658,6 +659,17 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         register("isa.pc_write_clears.register", pwc["register"])
         if not 0 < pwc["mask"] < 2**32:
             err("isa.pc_write_clears.mask", f"{pwc['mask']} is not a non-zero 32-bit mask")
+    npc = i.get("next_pc")
+    if npc is not None:
+        register("isa.next_pc.register", npc["register"])
+        if npc["register"] in (sp, pc, lr):
+            err("isa.next_pc.register", f"{npc['register']} is already the stack pointer, program counter "
+                "or link register")
+        elif reg_class.get(npc["register"]) == "int":
+            err("isa.next_pc.register", f"{npc['register']} is in registers.int, whose registers the "
+                "tests load and store; no instruction names the next PC: give it a class of its own")
+        if not 0 < npc["offset"] <= 16:
+            err("isa.next_pc.offset", f"{npc['offset']}: the next instruction is 1 to 16 bytes after the PC")
     if i["call_pushes_return_address"] is False and lr is None:
         err("isa.link_register", "missing: calls do not push a return address, so "
             "the ISA must name the register that receives it")
@@ -815,6 +827,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         call_pushes_return_address=i["call_pushes_return_address"],
         code_address_tag=i.get("code_address_tag", 0),
         pc_write_clears=pwc,
+        next_pc=npc,
         function_alignment_log2=i["function_alignment_log2"],
         file_directives=i["file_directives"],
         function_directives=i["function_directives"],
@@ -1167,6 +1180,8 @@ def validate_target(ld: Loader, t: Target) -> None:
         needed.setdefault(r, f"resume scratch register {i}")
     if isa.pc_write_clears:
         needed.setdefault(isa.pc_write_clears["register"], "the state bits a PC change must clear")
+    if isa.next_pc:
+        needed.setdefault(isa.next_pc["register"], "the next PC, which a PC change sets")
     if t.int_args:
         needed.setdefault(t.int_args[0], "inject-call's argument register")
     for r, why in needed.items():

@@ -152,7 +152,8 @@ class TargetSpec:
 
     def special(self) -> list[str]:
         i = self.isa["isa"]
-        return [r for r in (i["stack_pointer"], i["program_counter"], i.get("link_register")) if r]
+        npc = i.get("next_pc", {}).get("register")
+        return [r for r in (i["stack_pointer"], i["program_counter"], i.get("link_register"), npc) if r]
 
     def callee_saved_all(self) -> list[str]:
         return [r for regs in self.abi.get("callee_saved", {}).values() for r in regs]

@@ -242,6 +242,12 @@ class MalformedSpecTest(unittest.TestCase):
         ("a context record type that is not a C type name",
          "spec/target/linux-riscv64.toml", "size = 960\n", 'size = 960\ntype = "struct *x"\nheaders = ["signal.h"]\n',
          "spec/target/linux-riscv64.toml: context.type: 'struct *x' is not a C type name"),
+        ("a next PC that instructions name",
+         "spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\nnext_pc = { register = "t6", offset = 4 }\n',
+         "spec/isa/riscv64.toml: isa.next_pc.register: t6 is in registers.int"),
+        ("a next PC the ISA does not have",
+         "spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\nnext_pc = { register = "npc", offset = 4 }\n',
+         "spec/isa/riscv64.toml: isa.next_pc.register: unknown register 'npc'"),
         ("not TOML",
          "spec/isa/x86_64.toml", "word_bytes = 8", "word_bytes = = 8",
          "spec/isa/x86_64.toml: (file): not valid TOML"),
@@ -321,6 +327,27 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertIn("offsetof(struct sigcontext, uc_mcontext.__gregs[REG_PC])", c)
             h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
             self.assertIn("ctx points at a struct sigcontext", h)
+        finally:
+            tree.close()
+
+    def test_next_pc(self):
+        # isa.next_pc: every PC write sets the next PC too (SPARC nPC = PC + 4).
+        tree = Tree()
+        try:
+            tree.edit("spec/isa/riscv64.toml", 'byte_order = "little"\n',
+                      'byte_order = "little"\nnext_pc = { register = "npc", offset = 4 }\n')
+            tree.edit("spec/isa/riscv64.toml", "[registers.int]", '[registers.state]\nwidth = 64\nnames = ["npc"]\n\n[registers.int]')
+            r = tree.run("generate", "linux-riscv64")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("spec/target/linux-riscv64.toml: context.fields.npc: missing: the stubs write the next PC", r.stderr)
+            tree.edit("spec/target/linux-riscv64.toml", "[context]\n", '[context]\nfields.npc = { field = "uc_mcontext.__gregs[31]", offset = 424 }\n')
+            r = tree.run("generate", "linux-riscv64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            c = (tree.root / "out/linux-riscv64/context.c").read_text()
+            body = c[c.index("void trampgen_context_set_pc"):]
+            body = body[:body.index("}")]
+            self.assertIn("put(ctx, CTX_PC, pc);", body)
+            self.assertIn("put(ctx, CTX_NPC, pc + 4);", body)
         finally:
             tree.close()
 

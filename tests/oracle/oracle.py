@@ -183,6 +183,8 @@ def frame_pointer(isa, data: Spellings, on, off) -> tuple[str | None, list[str]]
     if not (on_ok and off_ok):
         return None, []
     special = {isa.stack_pointer, isa.program_counter, isa.link_register}
+    if isa.next_pc:
+        special.add(isa.next_pc["register"])
     stack = [token(v) for v, _ in data.views(isa.stack_pointer)]
     found = []
     for r in isa.reg_class:
@@ -247,6 +249,8 @@ def observe(cc: list[str], isa, data: Spellings) -> tuple[dict, dict]:
                     f"clobber list: is it this target's compiler?\n{res[regs[0]][2]}")
     base = set(baseline)
     special = {isa.stack_pointer, isa.program_counter, isa.link_register}
+    if isa.next_pc:
+        special.add(isa.next_pc["register"])
     unread = []
     frame_reg, frame_lines = frame_pointer(isa, data, res["frame-on"], res["frame-off"])
     observed, notes = {}, {}
@@ -301,6 +305,8 @@ def compare(t, observed: dict) -> tuple[list, list]:
     """Rows (reg, class, compiler, spec, verdict) and the differences (reg, reason)."""
     isa = t.isa
     special = {isa.stack_pointer: "stack pointer", isa.program_counter: "program counter"}
+    if isa.next_pc:
+        special[isa.next_pc["register"]] = "next program counter"
     if isa.link_register:
         special[isa.link_register] = "link register"
     saved = {r: cls for cls, regs in t.callee_saved.items() for r in regs}
@@ -350,7 +356,8 @@ def compare(t, observed: dict) -> tuple[list, list]:
 
 def write_result(path: Path, t, cc: list[str], observed: dict) -> None:
     isa = t.isa
-    special = {isa.stack_pointer, isa.program_counter, isa.link_register} - {None}
+    special = ({isa.stack_pointer, isa.program_counter, isa.link_register}
+               | ({isa.next_pc["register"]} if isa.next_pc else set())) - {None}
     lines = [f"# abi-oracle result for {t.name} (spec/isa/{isa.name}.toml registers), "
              f"from: {' '.join(cc)}",
              "# format: '<reg> preserved <bits>' | '<reg> volatile' | '<reg> refused'; '#' lines are comments"]
