@@ -230,6 +230,9 @@ ISA = Table({
         # (its own class: no instruction names it) and what a PC write sets it
         # to, PC + offset.
         "next_pc": opt(Table({"register": req(REGISTER), "offset": req(INT)})),
+        # Where a return goes past the address a call leaves (SPARC: `call`
+        # writes its own address to %o7, `retl` jumps to %o7 + 8): the bytes.
+        "return_offset": opt(INT),
         "function_alignment_log2": req(INT),
         "file_directives": req(List(TEXT)),
         "function_directives": req(List(TEXT)),

@@ -377,6 +377,7 @@ class Isa:
     code_address_tag: int
     pc_write_clears: dict | None     # {register, mask}: state bits to clear when the PC moves
     next_pc: dict | None             # {register, offset}: a PC write sets it to PC + offset (SPARC nPC)
+    return_offset: int               # a return goes to the return address + this (SPARC 8)
     function_alignment_log2: int
     file_directives: list[str]
     function_directives: list[str]
@@ -670,6 +671,11 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
                 "tests load and store; no instruction names the next PC: give it a class of its own")
         if not 0 < npc["offset"] <= 16:
             err("isa.next_pc.offset", f"{npc['offset']}: the next instruction is 1 to 16 bytes after the PC")
+    if i.get("return_offset", 0) and i["call_pushes_return_address"]:
+        err("isa.return_offset", "given, but calls push the return address, which a return pops and "
+            "jumps to as it is")
+    elif not 0 <= i.get("return_offset", 0) <= 16:
+        err("isa.return_offset", f"{i['return_offset']}: a return lands 0 to 16 bytes past the return address")
     if i["call_pushes_return_address"] is False and lr is None:
         err("isa.link_register", "missing: calls do not push a return address, so "
             "the ISA must name the register that receives it")
@@ -828,6 +834,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         code_address_tag=i.get("code_address_tag", 0),
         pc_write_clears=pwc,
         next_pc=npc,
+        return_offset=i.get("return_offset", 0),
         function_alignment_log2=i["function_alignment_log2"],
         file_directives=i["file_directives"],
         function_directives=i["function_directives"],

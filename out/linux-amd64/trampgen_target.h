@@ -17,6 +17,8 @@
 #define TRAMPGEN_HAS_LINK_REGISTER 0
 /* Bits of a code address that select an instruction set (not part of the address). */
 #define TRAMPGEN_CODE_ADDRESS_TAG 0
+/* A return goes this many bytes past the return address a call leaves. */
+#define TRAMPGEN_RETURN_OFFSET 0
 /* trampgen_sigresume loads SP from the first and jumps to the second. */
 #define TRAMPGEN_RESUME_SP_REGISTER "r8"
 #define TRAMPGEN_RESUME_PC_REGISTER "r9"

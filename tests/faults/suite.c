@@ -186,9 +186,11 @@ static int check_injected(trampgen_fault_class cls, int check_address, uintptr_t
 		      (unsigned long)seen.address, (unsigned long)address);
 	CHECK(seen.recovered == 1, "recovery ran %d times", seen.recovered);
 	CHECK(seen.recovery_arg == INJECT_ARG, "recovery argument %#lx", (unsigned long)seen.recovery_arg);
-	/* The injected call looks like a call from the faulting instruction. */
-	CHECK((capture_ret & ~tag) == (seen.pc & ~tag), "return address %#lx, faulting PC %#lx",
-	      (unsigned long)capture_ret, (unsigned long)seen.pc);
+	/* The injected call looks like a call from the faulting instruction:
+	 * its return lands there. */
+	CHECK(((capture_ret + TRAMPGEN_RETURN_OFFSET) & ~tag) == (seen.pc & ~tag),
+	      "return address %#lx (+%d), faulting PC %#lx",
+	      (unsigned long)capture_ret, TRAMPGEN_RETURN_OFFSET, (unsigned long)seen.pc);
 	if (tag)
 		CHECK(capture_ret & tag, "return address %#lx lacks the instruction-set tag", (unsigned long)capture_ret);
 	CHECK(capture_sp == seen.injected_sp, "entry SP %#lx, injected %#lx",

@@ -248,6 +248,9 @@ class MalformedSpecTest(unittest.TestCase):
         ("a next PC the ISA does not have",
          "spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\nnext_pc = { register = "npc", offset = 4 }\n',
          "spec/isa/riscv64.toml: isa.next_pc.register: unknown register 'npc'"),
+        ("a return offset where calls push the return address",
+         "spec/isa/x86_64.toml", 'byte_order = "little"\n', 'byte_order = "little"\nreturn_offset = 8\n',
+         "spec/isa/x86_64.toml: isa.return_offset: given, but calls push the return address"),
         ("not TOML",
          "spec/isa/x86_64.toml", "word_bytes = 8", "word_bytes = = 8",
          "spec/isa/x86_64.toml: (file): not valid TOML"),
@@ -348,6 +351,21 @@ class MalformedSpecTest(unittest.TestCase):
             body = body[:body.index("}")]
             self.assertIn("put(ctx, CTX_PC, pc);", body)
             self.assertIn("put(ctx, CTX_NPC, pc + 4);", body)
+        finally:
+            tree.close()
+
+    def test_return_offset(self):
+        # isa.return_offset: an injected call's return address is the PC minus it,
+        # so that the return (SPARC retl: %o7 + 8) lands on the faulting PC.
+        tree = Tree()
+        try:
+            tree.edit("spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\nreturn_offset = 8\n')
+            r = tree.run("generate", "linux-riscv64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            c = (tree.root / "out/linux-riscv64/context.c").read_text()
+            self.assertIn("trampgen_context_set_lr(ctx, (pc - 8));", c)
+            h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
+            self.assertIn("#define TRAMPGEN_RETURN_OFFSET 8", h)
         finally:
             tree.close()
 
