@@ -12,6 +12,12 @@ import dataclasses
 from .spec import Target, substitute
 
 
+# The idioms that transfer control: on an ISA whose assembler leaves delay
+# slots to the source (isa.delay_slot_fill), each is followed by the fill.
+TRANSFER_IDIOMS = frozenset({"call", "tail_jump", "jump_register", "return", "return_pop",
+                             "call_register", "jump"})
+
+
 @dataclasses.dataclass(frozen=True)
 class Slot:
     reg: str
@@ -114,15 +120,24 @@ class Model:
 
     # ---- instruction text from the ISA idioms --------------------------------
     def op(self, name: str, **kw) -> str:
-        return substitute(self.isa.idioms[name], kw)
+        """One idiom as one line; a control transfer gets the ISA's delay-slot
+        fill after it (isa.delay_slot_fill), on the same line."""
+        text = substitute(self.isa.idioms[name], kw)
+        if self.isa.delay_slot_fill and name in TRANSFER_IDIOMS:
+            text += f"{self.isa.statement_separator} {self.isa.delay_slot_fill}"
+        return text
 
     def stmts(self, name: str, **kw) -> list[str]:
         """An idiom that may be one statement or several, one string per statement."""
         return self.ops(name, **kw) if name in self.isa.sequences else [self.op(name, **kw)]
 
     def ops(self, name: str, **kw) -> list[str]:
-        """A multi-statement idiom (isa.sequences), one string per statement."""
-        return [substitute(text, kw) for text in self.isa.sequences[name]]
+        """A multi-statement idiom (isa.sequences), one string per statement; a
+        control transfer's last statement gets the delay-slot fill after it."""
+        out = [substitute(text, kw) for text in self.isa.sequences[name]]
+        if self.isa.delay_slot_fill and name in TRANSFER_IDIOMS:
+            out.append(self.isa.delay_slot_fill)
+        return out
 
     def store(self, slot: Slot) -> str:
         return self.op(f"store.{slot.cls}", reg=slot.reg, offset=slot.offset)

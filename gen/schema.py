@@ -233,6 +233,10 @@ ISA = Table({
         # Where a return goes past the address a call leaves (SPARC: `call`
         # writes its own address to %o7, `retl` jumps to %o7 + 8): the bytes.
         "return_offset": opt(INT),
+        # Where the assembler leaves branch delay slots to the source (GNU as
+        # for SPARC; MIPS's fills them itself): the instruction the templates
+        # put after every control transfer idiom.
+        "delay_slot_fill": opt(TEXT),
         "function_alignment_log2": req(INT),
         "file_directives": req(List(TEXT)),
         "function_directives": req(List(TEXT)),

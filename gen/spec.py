@@ -378,6 +378,7 @@ class Isa:
     pc_write_clears: dict | None     # {register, mask}: state bits to clear when the PC moves
     next_pc: dict | None             # {register, offset}: a PC write sets it to PC + offset (SPARC nPC)
     return_offset: int               # a return goes to the return address + this (SPARC 8)
+    delay_slot_fill: str | None      # what follows every transfer idiom (isa.delay_slot_fill), or None
     function_alignment_log2: int
     file_directives: list[str]
     function_directives: list[str]
@@ -787,6 +788,10 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         if not re.fullmatch(r"\.[a-z0-9]+", q):
             err(f"disassembly.qualifiers[{k}]", f"{q!r} is not a mnemonic qualifier (a dot and letters or digits)")
     traps = d["traps"]
+    if "delay_slot_fill" in i:
+        problem = asm_text_problem(i["delay_slot_fill"], set(), asm, directive=False)
+        if problem:
+            err("isa.delay_slot_fill", problem)
     for key in ("file_directives", "function_directives"):
         for k, text in enumerate(i[key]):
             problem = asm_text_problem(text, set(), asm, directive=True)
@@ -835,6 +840,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         pc_write_clears=pwc,
         next_pc=npc,
         return_offset=i.get("return_offset", 0),
+        delay_slot_fill=i.get("delay_slot_fill"),
         function_alignment_log2=i["function_alignment_log2"],
         file_directives=i["file_directives"],
         function_directives=i["function_directives"],

@@ -251,6 +251,9 @@ class MalformedSpecTest(unittest.TestCase):
         ("a return offset where calls push the return address",
          "spec/isa/x86_64.toml", 'byte_order = "little"\n', 'byte_order = "little"\nreturn_offset = 8\n',
          "spec/isa/x86_64.toml: isa.return_offset: given, but calls push the return address"),
+        ("a delay-slot fill that is two statements",
+         "spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\ndelay_slot_fill = "nop; nop"\n',
+         "spec/isa/riscv64.toml: isa.delay_slot_fill:"),
         ("not TOML",
          "spec/isa/x86_64.toml", "word_bytes = 8", "word_bytes = = 8",
          "spec/isa/x86_64.toml: (file): not valid TOML"),
@@ -366,6 +369,21 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertIn("trampgen_context_set_lr(ctx, (pc - 8));", c)
             h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
             self.assertIn("#define TRAMPGEN_RETURN_OFFSET 8", h)
+        finally:
+            tree.close()
+
+    def test_delay_slot_fill(self):
+        # isa.delay_slot_fill: every control transfer idiom is followed by the fill.
+        tree = Tree()
+        try:
+            tree.edit("spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\ndelay_slot_fill = "nop"\n')
+            r = tree.run("generate", "linux-riscv64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            s = (tree.root / "out/linux-riscv64/trampolines.S").read_text()
+            stmts = [l.split("//")[0].strip() for l in s.splitlines()]
+            for transfer in ("call SYM(trampgen_posix_dispatch); nop", "ret; nop", "tail SYM(trampgen_sigtramp); nop"):
+                self.assertTrue(any(l == transfer for l in stmts), f"{transfer!r} not in:\n{s}")
+            self.assertFalse(any(l.startswith("sd ") and "nop" in l for l in stmts))
         finally:
             tree.close()
 
