@@ -16,6 +16,10 @@ from .spec import Target, substitute
 # slots to the source (isa.delay_slot_fill), each is followed by the fill.
 TRANSFER_IDIOMS = frozenset({"call", "tail_jump", "jump_register", "return", "return_pop",
                              "call_register", "jump"})
+# The idioms that address memory at {offset} from the stack pointer: on an ABI
+# with a stack bias the offset they are given is from the real frame, and the
+# instruction's is that plus the bias.
+SP_RELATIVE_IDIOMS = frozenset({"store", "load", "store_pair", "load_pair"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +126,9 @@ class Model:
     def op(self, name: str, **kw) -> str:
         """One idiom as one line; a control transfer gets the ISA's delay-slot
         fill after it (isa.delay_slot_fill), on the same line."""
+        if self.t.stack_bias and name.split(".")[0] in SP_RELATIVE_IDIOMS:
+            # The register holds the frame's address minus the bias (abi.stack_bias).
+            kw = {**kw, "offset": kw["offset"] + self.t.stack_bias}
         text = substitute(self.isa.idioms[name], kw)
         if self.isa.delay_slot_fill and name in TRANSFER_IDIOMS:
             text += f"{self.isa.statement_separator} {self.isa.delay_slot_fill}"
@@ -163,7 +170,8 @@ class Model:
             s = slots[k]
             n = slots[k + 1] if k + 1 < len(slots) else None
             if (n is not None and n.cls == s.cls and n.size == s.size and n.offset == s.offset + s.size
-                    and f"store_pair.{s.cls}" in self.isa.idioms and s.offset <= self.isa.pair_offset_max):
+                    and f"store_pair.{s.cls}" in self.isa.idioms
+                    and s.offset + self.t.stack_bias <= self.isa.pair_offset_max):
                 groups.append((s, n))
                 k += 2
             else:

@@ -409,6 +409,8 @@ TARGET = Table({
         "callee_saved": req(Map(List(REGISTER), "register class")),
         "reserved": req(Map(Leaf(str, "the reason, as a string"), "register")),
         "stack_alignment": req(INT),
+        # What the stack pointer is below the real frame (SPARC V9: 2047).
+        "stack_bias": opt(INT),
         "shadow_space": req(INT),
         "red_zone": req(INT),
         "handler_callee_pops": req(INT),

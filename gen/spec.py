@@ -459,6 +459,7 @@ class Target:
     callee_saved: dict[str, list[str]]   # class -> registers in save order
     reserved: dict[str, str]             # register -> reason
     stack_alignment: int
+    stack_bias: int                      # SP = real frame address - this (SPARC V9 2047)
     shadow_space: int
     red_zone: int
     handler_callee_pops: int
@@ -977,6 +978,7 @@ def load_target(ld: Loader, name: str) -> Target | None:
         callee_saved=dict(abi["callee_saved"]),
         reserved=dict(abi["reserved"]),
         stack_alignment=abi["stack_alignment"],
+        stack_bias=abi.get("stack_bias", 0),
         shadow_space=abi["shadow_space"],
         red_zone=abi["red_zone"],
         handler_callee_pops=abi["handler_callee_pops"],
@@ -1070,6 +1072,8 @@ def validate_target(ld: Loader, t: Target) -> None:
     if a < word or a & (a - 1):
         err("abi.stack_alignment", f"{a} is not a power of two of at least the word size "
             f"({word}): no frame can be aligned to it")
+    if not 0 <= t.stack_bias < 4096:
+        err("abi.stack_bias", f"{t.stack_bias}: a stack bias is 0 to 4095 bytes (SPARC V9: 2047)")
     for key in ("shadow_space", "red_zone", "handler_callee_pops"):
         v = getattr(t, key)
         if v < 0 or v % word:

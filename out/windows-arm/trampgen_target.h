@@ -13,6 +13,9 @@
 #define TRAMPGEN_TARGET "windows-arm"
 #define TRAMPGEN_WORD_BYTES 4
 #define TRAMPGEN_STACK_ALIGNMENT 8
+/* The stack pointer register holds the frame's address minus this
+ * (abi.stack_bias); trampgen_context_sp/set_sp speak real addresses. */
+#define TRAMPGEN_STACK_BIAS 0
 #define TRAMPGEN_RED_ZONE 0
 #define TRAMPGEN_HAS_LINK_REGISTER 1
 /* Bits of a code address that select an instruction set (not part of the address). */

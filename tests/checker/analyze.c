@@ -469,7 +469,8 @@ static int exec(Func *F, State *st, const Stmt *s, const Insn *in, End *e, int *
         const Operand *mo = &o[mem];
         if (mo->base == M->sp && st->known && mo->off_known && mo->index < 0) {
             addr_known = 1;
-            addr = st->depth + (mo->writeback == 2 ? 0 : mo->off);
+            /* SP holds the frame's address minus the stack bias. */
+            addr = st->depth + (mo->writeback == 2 ? 0 : mo->off - M->stack_bias);
         }
     }
     int size_default = in->size ? in->size : M->word;

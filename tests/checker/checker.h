@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
     char target[NAMELEN], isa[NAMELEN];
     int word, align, shadow, outgoing, handler_pops, handler_args, call_pushes;
+    int stack_bias;             /* abi.stack_bias: SP = the frame's address minus it */
     int sp, pc, lr;             /* register indices; lr -1 when calls push */
     Reg regs[MAXREG];
     int nregs;

@@ -61,6 +61,8 @@ def model_lines(t) -> list[str]:
         f"shadow {t.shadow_space}",
         f"outgoing {outgoing}",
         f"handler_pops {t.handler_callee_pops}",
+        # SP holds the frame's address minus this (abi.stack_bias).
+        f"stack_bias {t.stack_bias}",
         f"handler_args {len(t.os.handler_args)}",
         # What the assembler needs before a register operand ("-": registers are bare names).
         f"register_prefix {isa.asm.register_prefix or '-'}",

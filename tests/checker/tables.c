@@ -122,7 +122,7 @@ int load_model(const char *path, Model *m)
                 copy(m->dispatcher, t[1], NAMELEN);
             INT("word", word) INT("align", align) INT("shadow", shadow) INT("outgoing", outgoing)
             INT("handler_pops", handler_pops) INT("handler_args", handler_args)
-            INT("call_pushes", call_pushes)
+            INT("call_pushes", call_pushes) INT("stack_bias", stack_bias)
             REG("sp", sp) REG("pc", pc) REG("lr", lr) REG("kind", kind) REG("return", ret)
             REG("entry_address", entry_address)
             else if (strcmp(t[0], "args") == 0) {

@@ -206,8 +206,8 @@ static int run_entries(void)
 		conform_in_int[CALL_SLOT] = en->address; /* conform.S calls through this register */
 		/* The OS calls a handler on a stack aligned to the ABI's alignment
 		   (abi.stack_alignment), and so does conform.S, on this one. */
-		conform_call_sp = ((uintptr_t)&entry_stack[sizeof entry_stack / sizeof entry_stack[0]]) &
-		                  ~(uintptr_t)(CALL_ALIGN - 1);
+		conform_call_sp = (((uintptr_t)&entry_stack[sizeof entry_stack / sizeof entry_stack[0]]) &
+		                   ~(uintptr_t)(CALL_ALIGN - 1)) - TRAMPGEN_STACK_BIAS;   /* what SP holds */
 		memset(conform_disp_args, 0, sizeof conform_disp_args);
 
 		conform_call_entry();
@@ -229,7 +229,7 @@ static int run_entries(void)
 				sprintf(is, "%" PRIdPTR, en->kind);
 				fail(en->name, "the dispatcher got kind %s, not %s%s", was, is, "");
 			}
-			if ((conform_disp_sp + PUSHED_RETURN) % CALL_ALIGN != 0) {
+			if ((conform_disp_sp + TRAMPGEN_STACK_BIAS + PUSHED_RETURN) % CALL_ALIGN != 0) {
 				sprintf(was, "0x%" PRIxPTR, conform_disp_sp);
 				sprintf(is, "%d", CALL_ALIGN);
 				fail(en->name, "the dispatcher was called with SP %s, not %s-byte aligned%s", was, is, "");
@@ -276,7 +276,7 @@ static int run_sigresume(void)
 	struct reg sp_reg, pc_reg;
 	char was[80], is[80];
 	/* A stack of its own, so that arriving on it proves SP was loaded. */
-	uintptr_t target_sp = ((uintptr_t)&resume_stack[384]) & ~(uintptr_t)15;
+	uintptr_t target_sp = (((uintptr_t)&resume_stack[384]) & ~(uintptr_t)15) - TRAMPGEN_STACK_BIAS;   /* what SP holds */
 	int checked = 0;
 
 	if (find_reg(TRAMPGEN_RESUME_SP_REGISTER, &sp_reg) != 0 || sp_reg.vec ||

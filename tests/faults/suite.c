@@ -207,7 +207,8 @@ static int check_injected(trampgen_fault_class cls, int check_address, uintptr_t
 	/* ... having passed through sigresume: its scratch registers still hold
 	   the SP it loaded and the PC it jumped to. */
 	CHECK(found_sp && found_pc, "no capture slot for %s/%s", TRAMPGEN_RESUME_SP_REGISTER, TRAMPGEN_RESUME_PC_REGISTER);
-	CHECK(scratch_sp == capture_sp, "%s = %#lx on arrival", TRAMPGEN_RESUME_SP_REGISTER, (unsigned long)scratch_sp);
+	CHECK(scratch_sp + TRAMPGEN_STACK_BIAS == capture_sp, "%s = %#lx on arrival", TRAMPGEN_RESUME_SP_REGISTER,
+	      (unsigned long)scratch_sp);
 	CHECK((scratch_pc & ~tag) == ((uintptr_t)capture_entry & ~tag), "%s = %#lx on arrival",
 	      TRAMPGEN_RESUME_PC_REGISTER, (unsigned long)scratch_pc);
 	return 0;

@@ -254,6 +254,9 @@ class MalformedSpecTest(unittest.TestCase):
         ("a delay-slot fill that is two statements",
          "spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\ndelay_slot_fill = "nop; nop"\n',
          "spec/isa/riscv64.toml: isa.delay_slot_fill:"),
+        ("a stack bias past any offset an instruction takes",
+         "spec/target/linux-riscv64.toml", "stack_alignment = 16\n", "stack_alignment = 16\nstack_bias = 5000\n",
+         "spec/target/linux-riscv64.toml: abi.stack_bias: 5000: a stack bias is 0 to 4095 bytes"),
         ("not TOML",
          "spec/isa/x86_64.toml", "word_bytes = 8", "word_bytes = = 8",
          "spec/isa/x86_64.toml: (file): not valid TOML"),
@@ -384,6 +387,26 @@ class MalformedSpecTest(unittest.TestCase):
             for transfer in ("call SYM(trampgen_posix_dispatch); nop", "ret; nop", "tail SYM(trampgen_sigtramp); nop"):
                 self.assertTrue(any(l == transfer for l in stmts), f"{transfer!r} not in:\n{s}")
             self.assertFalse(any(l.startswith("sd ") and "nop" in l for l in stmts))
+        finally:
+            tree.close()
+
+    def test_stack_bias(self):
+        # abi.stack_bias: SP-relative idioms get the bias added to the frame offset,
+        # and the context accessors speak real addresses.
+        tree = Tree()
+        try:
+            tree.edit("spec/target/linux-riscv64.toml", "stack_alignment = 16\n", "stack_alignment = 16\nstack_bias = 2047\n")
+            r = tree.run("generate", "linux-riscv64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            s = (tree.root / "out/linux-riscv64/trampolines.S").read_text()
+            plain = (ROOT / "out/linux-riscv64/trampolines.S").read_text()
+            self.assertIn("sd ra, 2143(sp)", s)
+            self.assertIn("sd ra, 96(sp)", plain)
+            c = (tree.root / "out/linux-riscv64/context.c").read_text()
+            self.assertIn("return get(ctx, CTX_SP) + 2047;", c)
+            self.assertIn("put(ctx, CTX_SP, sp - 2047);", c)
+            h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
+            self.assertIn("#define TRAMPGEN_STACK_BIAS 2047", h)
         finally:
             tree.close()
 
