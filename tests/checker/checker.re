@@ -9,7 +9,7 @@
  * spec/ describes: labels, directives, `;` statement separators, `//`
  * comments, strings, identifiers, numbers, numeric local labels (`1:`, `1f`,
  * `1b`), AT&T `%reg`, `$imm` and `*` indirection, GNU as relocation
- * operators (`%hi(sym)`), Arm `#imm` and `[base, #off]!`, `off(base)` memory. Which
+ * operators (`%hi(sym)`), Arm `#imm` and `[base, #off]!`, SPARC `[base + off]`, `off(base)` memory. Which
  * identifiers are registers is decided by the model's register list (from
  * spec/) and the ISA table's aliases, never by this file. Where the model
  * names a register prefix (spec/isa asm.register_prefix), a register is
@@ -220,7 +220,19 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
             perr(c, "memory operand without a base register%s%s", "", "");
             return -1;
         }
-        if (i < n && is_p(&t[i], ',')) {
+        if (i < n && (is_p(&t[i], '+') || is_p(&t[i], '-'))) {
+            /* [base + off], [base - off], [base + index] (SPARC) */
+            int p2, z2;
+            int r = is_p(&t[i], '+') && i + 1 < n ? tok_reg(c, &t[i + 1], &p2, &z2) : -1;
+            if (r >= 0) {
+                o->index = r;
+                o->off_known = 0;
+                i += 2;
+            } else {
+                char sym[NAMELEN] = "";
+                o->off_known = expr(t, n, &i, &o->off, sym) == 1;
+            }
+        } else if (i < n && is_p(&t[i], ',')) {
             i++;
             if (i < n && is_p(&t[i], '#'))
                 i++;
