@@ -198,8 +198,11 @@ class Asm:
         return out
 
 
-def asm_text_problem(text: str, allowed: set[str], asm: Asm | None, directive: bool) -> str | None:
-    """Why text cannot be one assembler statement (instruction or directive), or None."""
+def asm_text_problem(text: str, allowed: set[str], asm: Asm | None, directive: bool,
+                     in_macro: bool = True) -> str | None:
+    """Why text cannot be one assembler statement (instruction or directive), or None.
+    in_macro: a directive that may be part of a preprocessor macro body (format.*),
+    where '#' is an operator; the ISA's directives are lines of their own."""
     try:
         used = placeholders(text)
     except TemplateTextError as e:
@@ -212,7 +215,7 @@ def asm_text_problem(text: str, allowed: set[str], asm: Asm | None, directive: b
     if directive:
         if not DIRECTIVE.match(text):
             return f"{text!r} is not one assembler directive (.name operands...)"
-        if "#" in lit:
+        if "#" in lit and (in_macro or lit.lstrip().startswith("#")):
             return f"{text!r}: '#' is a preprocessor operator in the macro this directive is part of"
         if lit.count('"') % 2:
             return f"{text!r}: unbalanced double quote"
@@ -795,7 +798,8 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
             err("isa.delay_slot_fill", problem)
     for key in ("file_directives", "function_directives"):
         for k, text in enumerate(i[key]):
-            problem = asm_text_problem(text, set(), asm, directive=True)
+            # Lines of their own: a '#' inside one (SPARC `.register %g2, #scratch`) is the assembler's.
+            problem = asm_text_problem(text, set(), asm, directive=True, in_macro=False)
             if problem:
                 err(f"isa.{key}[{k}]", problem)
     if not 0 < i["load_const_max"]:

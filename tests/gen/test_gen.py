@@ -257,6 +257,9 @@ class MalformedSpecTest(unittest.TestCase):
         ("a stack bias past any offset an instruction takes",
          "spec/target/linux-riscv64.toml", "stack_alignment = 16\n", "stack_alignment = 16\nstack_bias = 5000\n",
          "spec/target/linux-riscv64.toml: abi.stack_bias: 5000: a stack bias is 0 to 4095 bytes"),
+        ("a '#' in a directive that goes into a macro",
+         "spec/format/elf.toml", 'function_end = [', 'function_end = [".type {symbol}, #function", ',
+         "spec/format/elf.toml: format.function_end[0]: '.type {symbol}, #function': '#' is a preprocessor operator"),
         ("not TOML",
          "spec/isa/x86_64.toml", "word_bytes = 8", "word_bytes = = 8",
          "spec/isa/x86_64.toml: (file): not valid TOML"),
@@ -407,6 +410,18 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertIn("put(ctx, CTX_SP, sp - 2047);", c)
             h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
             self.assertIn("#define TRAMPGEN_STACK_BIAS 2047", h)
+        finally:
+            tree.close()
+
+    def test_hash_in_a_file_directive(self):
+        # The ISA's directives are lines of their own, where '#' is the
+        # assembler's (SPARC `.register %g2, #scratch`).
+        tree = Tree()
+        try:
+            tree.edit("spec/isa/aarch64.toml", "file_directives = [", 'file_directives = [".ident \\"x\\" # y", ')
+            r = tree.run("generate", "linux-arm64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn('.ident "x" # y', (tree.root / "out/linux-arm64/trampolines.S").read_text())
         finally:
             tree.close()
 
