@@ -343,6 +343,10 @@ ISA = Table({
         # store mnemonic -> bits it saves, for ISAs whose register names do not
         # tell the width (one name whatever part of it is stored).
         "save_width": opt(Map(INT, "mnemonic", lambda k: re.fullmatch(r"[a-z][a-z0-9.]*", k) is not None)),
+        # Compiler flags the measurement needs (SPARC: -mflat, GCC's flat
+        # register-window model, where a clobber shows as a save instead of
+        # a window that hides every register).
+        "flags": opt(List(FLAG, 1)),
     })),
 })
 

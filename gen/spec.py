@@ -504,6 +504,7 @@ class IsaOracle:
     clobber: dict[str, str]                 # register -> the name a clobber list uses
     spellings: dict[str, dict[str, int]]    # register -> {name a listing may print: bits a save keeps}
     save_width: dict[str, int]              # store mnemonic -> bits it saves (oracle.save_width)
+    flags: tuple[str, ...] = ()             # compiler flags the measurement needs (oracle.flags)
 
 
 def _oracle_matches(key: str, reg_class: dict[str, str]) -> list[tuple[str, str]]:
@@ -573,7 +574,8 @@ def load_isa_oracle(d: dict, reg_class: dict[str, str], reg_width: dict[str, int
     for mnemonic, bits in o.get("save_width", {}).items():
         if bits_ok(schema.key_path("oracle.save_width", mnemonic), bits):
             save_width[mnemonic] = bits
-    return IsaOracle(clobber=clobber, spellings=spellings, save_width=save_width)
+    return IsaOracle(clobber=clobber, spellings=spellings, save_width=save_width,
+                     flags=tuple(o.get("flags", ())))
 
 
 def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:

@@ -76,8 +76,9 @@ RULES (what "agree" means):
   it stays "refused".
 
 Per-ISA spellings (the clobber-list name when it differs from the spec's, the
-names an assembly listing may print, save widths written in the mnemonic)
-are data in spec/isa/<isa>.toml [oracle] (docs/spec.md), read through the
+names an assembly listing may print, save widths written in the mnemonic),
+and flags the measurement needs (SPARC: -mflat, so that a clobber shows as a
+save rather than as a register window that hides every register), are data in spec/isa/<isa>.toml [oracle] (docs/spec.md), read through the
 generator's loader (gen.spec.load), never code here.
 """
 
@@ -98,6 +99,8 @@ from pathlib import Path
 # -Werror so that a warning about naming a register (GCC: "listing the stack
 # pointer register in a clobber list is deprecated") counts as a refusal.
 BASE_FLAGS = ["-O2", "-S", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-Werror"]
+# The ISA's own measurement flags (spec/isa [oracle] flags), set by observe().
+ORACLE_FLAGS: list[str] = []
 LEAF = 'void f(void) { __asm__ volatile("" ::: %s); }\n'
 # A function that needs a frame and really calls: the frame pointer probe.
 NONLEAF = "void g(char *); void f(void) { char b[16]; g(b); }\n"
@@ -112,7 +115,7 @@ def setup_error(msg: str):
 def compile_c(cc: list[str], source: str, extra: list[str]) -> tuple[bool, list[str], str]:
     """Compile source from stdin; return (ok, instruction lines, diagnostics)."""
     # LC_ALL=C: plain ASCII diagnostics, quoted in the table.
-    p = subprocess.run(cc + BASE_FLAGS + extra + ["-x", "c", "-o", "-", "-"],
+    p = subprocess.run(cc + BASE_FLAGS + ORACLE_FLAGS + extra + ["-x", "c", "-o", "-", "-"],
                        input=source, capture_output=True, text=True,
                        env={**os.environ, "LC_ALL": "C"})
     if p.returncode != 0:
@@ -226,6 +229,7 @@ def kept_in_frame(isa, data: Spellings, lines: list[str], reg: str) -> int | Non
 def observe(cc: list[str], isa, data: Spellings) -> tuple[dict, dict]:
     """Compile one clobber per register; return ({reg: (verdict, bits)}, {reg: note})."""
     regs = list(isa.reg_class)
+    ORACLE_FLAGS[:] = list(isa.oracle.flags)
     omit = ["-fomit-frame-pointer"]
     # The baseline first, alone: a compiler that does not run fails once, here.
     try:
