@@ -1280,6 +1280,8 @@ def validate_toolchain(ld: Loader, t: Target) -> None:
     if kind == "native" and ("clang_target" in tc or "sysroot" in tc):
         err("toolchain." + ("clang_target" if "clang_target" in tc else "sysroot"),
             "a native toolchain builds for the host itself")
+    if run.get("undelivered") and kind not in ("qemu", "wine", "native"):
+        err("toolchain.runner.undelivered", f"a {kind} runner runs nothing that traps")
     if "multiarch" in run and "package" not in run:
         err("toolchain.runner.multiarch", "needs toolchain.runner.package: the package installed from it")
     if ("storm_scale" in tc) != ("storm_subset" in tc):

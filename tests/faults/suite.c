@@ -249,6 +249,10 @@ static int scenario_divide_by_zero(void)
 		printf("not applicable on this ISA: %s\n", FAULTOPS_DIVIDE_NOTE);
 		return NOT_APPLICABLE;
 	}
+#ifdef FAULTOPS_DIVIDE_UNDELIVERED
+	printf("skipped: the runner does not deliver a division trap: %s\n", FAULTOPS_DIVIDE_UNDELIVERED);
+	return NOT_APPLICABLE;
+#endif
 	setup_inject();
 	if (__builtin_setjmp(jump_back) == 0) {
 		sink = divide(1, 0);
@@ -260,6 +264,10 @@ static int scenario_divide_by_zero(void)
 
 static int scenario_breakpoint(void)
 {
+#ifdef FAULTOPS_BREAKPOINT_UNDELIVERED
+	printf("skipped: the runner does not deliver a breakpoint: %s\n", FAULTOPS_BREAKPOINT_UNDELIVERED);
+	return NOT_APPLICABLE;
+#endif
 	setup_inject();
 	if (__builtin_setjmp(jump_back) == 0) {
 		breakpoint();
@@ -643,6 +651,11 @@ static int scenario_unattached_default(void)
 {
 	struct child_end with, without;
 
+#ifdef FAULTOPS_BREAKPOINT_UNDELIVERED
+	/* Its children die of a breakpoint, with and without trampgen. */
+	printf("skipped: the runner does not deliver a breakpoint: %s\n", FAULTOPS_BREAKPOINT_UNDELIVERED);
+	return NOT_APPLICABLE;
+#endif
 	expect_death("unattached_fault", &with);
 #ifdef REAL_SIGNALS
 	/* Exactly the end a process without trampgen meets. */
