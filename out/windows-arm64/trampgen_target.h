@@ -17,6 +17,8 @@
  * (abi.stack_bias); trampgen_context_sp/set_sp speak real addresses. */
 #define TRAMPGEN_STACK_BIAS 0
 #define TRAMPGEN_RED_ZONE 0
+/* Bytes a caller provides at SP for its callee (abi.shadow_space). */
+#define TRAMPGEN_SHADOW_SPACE 0
 #define TRAMPGEN_HAS_LINK_REGISTER 1
 /* Bits of a code address that select an instruction set (not part of the address). */
 #define TRAMPGEN_CODE_ADDRESS_TAG 0

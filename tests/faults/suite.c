@@ -198,7 +198,8 @@ static int check_injected(trampgen_fault_class cls, int check_address, uintptr_t
 	CHECK((capture_sp + entry_misalign) % TRAMPGEN_STACK_ALIGNMENT == 0,
 	      "entry SP %#lx is not aligned as a call leaves it", (unsigned long)capture_sp);
 	/* ... on the stack the fault happened on, just below the faulting SP. */
-	CHECK(capture_sp <= seen.fault_sp && seen.fault_sp - capture_sp <= TRAMPGEN_RED_ZONE + 128,
+	CHECK(capture_sp <= seen.fault_sp &&
+	      seen.fault_sp - capture_sp <= TRAMPGEN_RED_ZONE + TRAMPGEN_SHADOW_SPACE + 128,
 	      "entry SP %#lx, faulting SP %#lx", (unsigned long)capture_sp, (unsigned long)seen.fault_sp);
 	CHECK(seen.recovery_local < capture_sp && capture_sp - seen.recovery_local < 4096,
 	      "recovery frame at %#lx", (unsigned long)seen.recovery_local);
