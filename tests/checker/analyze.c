@@ -745,7 +745,8 @@ int analyze(const Model *m, const Isa *isa, const Program *p)
     memset(&entry_may_write, 0, sizeof entry_may_write);
     memset(&entry_may_clobber, 0, sizeof entry_may_clobber);
     for (int i = M->handler_args; i < M->nargs; i++)
-        rs_add(&entry_may_write, M->args[i]);
+        if (!rs_has(&M->preserved, M->args[i]))     /* an argument register may be callee-saved too */
+            rs_add(&entry_may_write, M->args[i]);
     int kind_ok = 1;
     for (int i = 0; i < M->handler_args && i < M->nargs; i++)
         if (M->args[i] == M->kind)

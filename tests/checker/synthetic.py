@@ -14,7 +14,8 @@ operators (`%hi(sym)`) and symbol differences are link-time immediates; a
 register loaded through one of the table's address_relocations holds the
 symbol's address, so a call through it calls the symbol (another
 relocation's load does not); an entry may write the model's
-`entry_address` register, and only then.
+`entry_address` register, and only then, and never an argument register
+that is callee-saved as well.
 Exit 0 when every case gives its verdict, 1 otherwise.
 """
 
@@ -121,6 +122,9 @@ CASES = [
     ("a load through another relocation is not an address", None,
      ("jal toy_dispatch", "ld $g5, %lo(toy_dispatch)($g1)\n\tjalr $g5"),
      "calls through a register; sigtramp calls only the dispatcher toy_dispatch"),
+    ("an argument register that is callee-saved is not an entry's to write", ("args g0 g1 g2 g3\n", "args g0 g1 g2 g3 g6\n"),
+     ("li $g3, 1\n", "li $g3, 1\n\tli $g6, 2\n"),
+     "writes g6, which is not an argument register free in the handler call"),
     ("without an entry address register, an entry may not write it", None,
      ("li $g3, 1\n", "li $g3, 1\n\taddi $g5, $g5, trampgen_sigtramp - trampgen_toytramp\n"),
      "writes g5, which is not an argument register free in the handler call"),

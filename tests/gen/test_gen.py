@@ -428,6 +428,21 @@ class MalformedSpecTest(unittest.TestCase):
         finally:
             tree.close()
 
+    def test_argument_register_also_callee_saved(self):
+        # s390x's r6 is the fifth argument and callee-saved: allowed, and sigtramp saves it.
+        tree = Tree()
+        try:
+            tree.edit("spec/target/linux-riscv64.toml", 'callee_saved.int = ["s0"', 'callee_saved.int = ["a7", "s0"')
+            r = tree.run("generate", "linux-riscv64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            s = (tree.root / "out/linux-riscv64/trampolines.S").read_text()
+            self.assertRegex(s, r"\tsd a7, \d+\(sp\) +// callee-saved")
+            self.assertRegex(s, r"\tld a7, \d+\(sp\)")
+            r = tree.run("explain", "linux-riscv64")
+            self.assertRegex(r.stdout, r"a7 .*argument 7.*saved by sigtramp")
+        finally:
+            tree.close()
+
     def test_one_line_per_problem(self):
         tree = Tree()
         try:
