@@ -12,6 +12,7 @@
 `packages` prints what scripts/setup.sh installs, one per line:
   required PACKAGE
   optional PACKAGE MULTIARCH TARGET[,TARGET...]
+  fetch PACKAGE SUITE TARGET[,TARGET...]   (unpacked from another Debian release)
 
 The specs are loaded and validated as `python3 -m gen generate` does
 (gen/spec.py), so bad toolchain data is one line per problem naming the file,
@@ -121,7 +122,7 @@ def _cmake_list(words: list[str]) -> str:
     return " ".join(words)
 
 
-def toolchain_file(t: Target) -> str:
+def toolchain_file(t: Target, root: Path = ROOT) -> str:
     tc = t.toolchain
     run = tc["runner"]
     lines = [HEADER, f"# The toolchain of {t.name} ({t.src.rel} [toolchain]).\n",
@@ -147,7 +148,14 @@ def toolchain_file(t: Target) -> str:
             lines.append(f"# An optional install; scripts/setup.sh records why in build-env/{run['package']}.skip.\n"
                          f"set(TRAMPGEN_WINE_PACKAGE {run['package']})\n")
         paths = f" PATHS {_cmake_list(run['paths'])}" if run.get("paths") else ""
-        lines.append(f"find_program(TRAMPGEN_RUNNER NAMES {_cmake_list(run['programs'])}{paths})\n")
+        if "suite" in run:
+            # Only the copy scripts/setup.sh unpacked from that release, never the system's.
+            lines.append(f"# The runner from Debian {run['suite']}'s {run['package']}, unpacked by scripts/setup.sh;\n"
+                         f"# if it could not, build-env/{run['package']}-{run['suite']}.skip says why.\n")
+            paths = f" PATHS {_q(str(root / 'build-env' / run['suite'] / run['package'] / 'usr/bin'))} NO_DEFAULT_PATH"
+        # Found afresh at every configure: a spec that moves the runner takes effect without a clean build.
+        lines.append("unset(TRAMPGEN_RUNNER CACHE)\n"
+                     f"find_program(TRAMPGEN_RUNNER NAMES {_cmake_list(run['programs'])}{paths})\n")
         emu = "${TRAMPGEN_RUNNER}" + (f" -L {tc['sysroot']}" if run["kind"] == "qemu" else "")
         lines.append(f"if(TRAMPGEN_RUNNER)\n  set(CMAKE_CROSSCOMPILING_EMULATOR {emu})\nendif()\n")
     lines.append("set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)\n"
@@ -160,14 +168,14 @@ def _q(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
 
 
-def cmake_files(plan: Plan, base: Path) -> dict[str, str]:
+def cmake_files(plan: Plan, base: Path, root: Path = ROOT) -> dict[str, str]:
     files: dict[str, str] = {}
     host = plan.host.name if plan.host else ""
     files["host.cmake"] = HEADER + f"set(TRAMPGEN_HOST_TARGET {_q(host)})\n"
     native = lambda t: t.toolchain["runner"]["kind"] == "native"
     for t in plan.targets:
         if t.toolchain is not None and not native(t):
-            files[f"toolchains/{t.name}.cmake"] = toolchain_file(t)
+            files[f"toolchains/{t.name}.cmake"] = toolchain_file(t, root)
     out = [HEADER]
     for b in plan.builds:
         t, tc = b["target"], b["toolchain"]
@@ -196,6 +204,7 @@ def cmake_files(plan: Plan, base: Path) -> dict[str, str]:
 def packages(targets: list[Target]) -> list[str]:
     req: list[str] = []
     opt: dict[tuple[str, str], list[str]] = {}
+    fetch: dict[tuple[str, str], list[str]] = {}
     for t in targets:
         if t.toolchain is None:
             continue
@@ -203,9 +212,12 @@ def packages(targets: list[Target]) -> list[str]:
             if p not in req:
                 req.append(p)
         run = t.toolchain["runner"]
-        if "package" in run:
+        if "package" in run and "suite" in run:
+            fetch.setdefault((run["package"], run["suite"]), []).append(t.name)
+        elif "package" in run:
             opt.setdefault((run["package"], run.get("multiarch", "-")), []).append(t.name)
-    return [f"required {p}" for p in req] + [f"optional {p} {a} {','.join(ts)}" for (p, a), ts in opt.items()]
+    return ([f"required {p}" for p in req] + [f"optional {p} {a} {','.join(ts)}" for (p, a), ts in opt.items()]
+            + [f"fetch {p} {s} {','.join(ts)}" for (p, s), ts in fetch.items()])
 
 
 def _errors(errors: list[SpecError]) -> int:
@@ -267,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan(targets, args.host_system, args.host_processor)
     if plan.errors:
         return _errors(plan.errors)
-    return _write(root, args.dir, cmake_files(plan, Path(os.path.abspath(args.dir))))
+    return _write(root, args.dir, cmake_files(plan, Path(os.path.abspath(args.dir)), root))
 
 
 if __name__ == "__main__":

@@ -1282,6 +1282,13 @@ def validate_toolchain(ld: Loader, t: Target) -> None:
             "a native toolchain builds for the host itself")
     if run.get("undelivered") and kind not in ("qemu", "wine", "native"):
         err("toolchain.runner.undelivered", f"a {kind} runner runs nothing that traps")
+    if "suite" in run:
+        if "package" not in run:
+            err("toolchain.runner.suite", "needs toolchain.runner.package: the package to take from it")
+        elif "multiarch" in run:
+            err("toolchain.runner.suite", "a runner is taken from another release or from a multiarch, not both")
+        elif kind != "qemu":
+            err("toolchain.runner.suite", f"a {kind} runner is installed, not unpacked from another release")
     if "multiarch" in run and "package" not in run:
         err("toolchain.runner.multiarch", "needs toolchain.runner.package: the package installed from it")
     if ("storm_scale" in tc) != ("storm_subset" in tc):

@@ -5,7 +5,11 @@
 # What to install comes from spec/ (`python3 -m gen.builds packages`, run with
 # the system python3: tomllib, no Jinja2 needed): every target's
 # toolchain.packages, and each optional runner package (toolchain.runner.package)
-# with the Debian multiarch it comes from (toolchain.runner.multiarch).
+# with the Debian multiarch it comes from (toolchain.runner.multiarch), or
+# the Debian release it is unpacked from (toolchain.runner.suite: a newer
+# runner than this release's, downloaded with apt-get download from that
+# release's own list and unpacked into build-env/SUITE/PACKAGE/, never
+# installed; the system's lists and sources are left as they were).
 #
 # A foreign multiarch's package index has at times been out of sync with the
 # native one: adding the architecture can make `apt-get update` exit non-zero
@@ -52,10 +56,12 @@ if ! plan=$(cd "$here" && "$py" -m gen.builds packages); then
 fi
 packages=()
 optional=()
+fetch=()
 while read -r kind pkg rest; do
   case "$kind" in
     required) packages+=("$pkg") ;;
     optional) optional+=("$pkg $rest") ;;
+    fetch) fetch+=("$pkg $rest") ;;
   esac
 done <<<"$plan"
 install_missing "${packages[@]}"
@@ -88,6 +94,37 @@ for entry in "${optional[@]}"; do
   if [ -n "$reason" ]; then
     printf '%s\n' "$reason" >"$state/$pkg.skip"
     echo "setup: ${targets//,/, } under $pkg will be skipped: $reason"
+  fi
+done
+# Runners unpacked from another Debian release. Its list is read from a file
+# of our own (not sources.list.d) into apt's usual list directory without
+# cleaning it, so the system's lists stay as they were. Every failure is a
+# recorded skip reason, never a failed setup.
+for entry in "${fetch[@]}"; do
+  read -r pkg suite targets <<<"$entry"
+  dest="$state/$suite/$pkg"
+  skip="$state/$pkg-$suite.skip"
+  rm -f "$skip"
+  [ -f "$dest/.unpacked" ] && continue
+  reason=""
+  src="$state/$suite.list"
+  echo "deb http://deb.debian.org/debian $suite main" >"$src"
+  opts=(-o "Dir::Etc::sourcelist=$src" -o "Dir::Etc::sourceparts=-" -o "APT::Get::List-Cleanup=0")
+  work="$state/$suite/download"
+  rm -rf "$work" "$dest" && mkdir -p "$work"
+  if ! apt_get "${opts[@]}" update >"$state/$pkg-$suite-update.log" 2>&1; then
+    reason="apt-get update of Debian $suite failed (see build-env/$pkg-$suite-update.log)"
+  elif ! (cd "$work" && apt_get "${opts[@]}" download "$pkg/$suite") >"$state/$pkg-$suite-download.log" 2>&1; then
+    reason="$pkg did not download from Debian $suite: $(grep -m1 -E '^E:' "$state/$pkg-$suite-download.log" || tail -n1 "$state/$pkg-$suite-download.log")"
+  elif ! dpkg-deb -x "$work"/"$pkg"_*.deb "$dest" 2>"$state/$pkg-$suite-unpack.log"; then
+    reason="$pkg from Debian $suite did not unpack (see build-env/$pkg-$suite-unpack.log)"
+  else
+    touch "$dest/.unpacked"
+  fi
+  rm -rf "$work"
+  if [ -n "$reason" ]; then
+    printf '%s\n' "$reason" >"$skip"
+    echo "setup: ${targets//,/, } will have no runner: $reason"
   fi
 done
 echo "setup: done"

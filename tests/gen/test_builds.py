@@ -62,7 +62,33 @@ class BuildsTest(unittest.TestCase):
         wanted = {p for n in self.with_toolchain for p in self.specs[n]["toolchain"]["packages"]}
         self.assertEqual(required, wanted)
         for l in lines:
-            self.assertRegex(l, r"^(required \S+|optional \S+ \S+ \S+)$")
+            self.assertRegex(l, r"^(required \S+|optional \S+ \S+ \S+|fetch \S+ \S+ \S+)$")
+
+    def test_runner_from_another_release(self):
+        # toolchain.runner.suite: setup.sh is told to fetch the package from that
+        # release, and the toolchain file looks for the runner only where it unpacks it.
+        name = next(n for n in self.with_toolchain if self.specs[n]["toolchain"]["runner"]["kind"] == "qemu")
+        prog = self.specs[name]["toolchain"]["runner"]["programs"][0]
+        text = (self.root / "spec" / "target" / f"{name}.toml").read_text()
+        line = next(l for l in text.splitlines() if l.startswith("runner = "))
+        self.edit_toolchain(name, line, f'runner = {{ kind = "qemu", programs = ["{prog}"], package = "qemu-user", suite = "trixie" }}')
+        r = self.run_builds("packages")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        fetch = [l.split() for l in r.stdout.splitlines() if l.startswith("fetch qemu-user trixie ")]
+        self.assertEqual(len(fetch), 1, r.stdout)
+        self.assertIn(name, fetch[0][3].split(","))
+        self.assertEqual(self.cmake().returncode, 0)
+        tc = (self.build / "toolchains" / f"{name}.cmake").read_text()
+        want = str(self.root / "build-env" / "trixie" / "qemu-user" / "usr" / "bin")
+        self.assertIn(f'find_program(TRAMPGEN_RUNNER NAMES {prog} PATHS "{want}" NO_DEFAULT_PATH)', tc)
+
+    def test_runner_suite_needs_its_package(self):
+        name = next(n for n in self.with_toolchain if self.specs[n]["toolchain"]["runner"]["kind"] == "qemu")
+        text = (self.root / "spec" / "target" / f"{name}.toml").read_text()
+        line = next(l for l in text.splitlines() if l.startswith("runner = "))
+        self.edit_toolchain(name, line, line.rstrip("}").rstrip() + ', suite = "trixie" }')
+        r = self.run_builds("packages")
+        self.assert_one_error(r, 2, rf"spec/target/{re.escape(name)}\.toml: toolchain\.runner\.suite: needs toolchain\.runner\.package")
 
     def test_cmake_files_for_every_target_and_stable(self):
         r = self.cmake()
