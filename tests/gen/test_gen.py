@@ -44,6 +44,12 @@ class Tree:
     def close(self):
         self.tmp.cleanup()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 class GeneratorTest(unittest.TestCase):
     def setUp(self):
@@ -309,8 +315,7 @@ class MalformedSpecTest(unittest.TestCase):
     def test_each_malformed_spec(self):
         for name, rel, old, new, expected in self.CASES:
             with self.subTest(name):
-                tree = Tree()
-                try:
+                with Tree() as tree:
                     # Also change a template, so that a partial write would show.
                     tree.edit("templates/context.c.j2", "#include <string.h>", "#include <string.h> /* x */")
                     tree.edit(rel, old, new)
@@ -323,14 +328,11 @@ class MalformedSpecTest(unittest.TestCase):
                         self.assertRegex(line, r"^trampgen: spec/\S+\.toml: \S+: .+")
                     self.assertEqual(snapshot(tree.root / "out"), before, "out/ changed")
                     self.assertEqual(r.stdout, "")
-                finally:
-                    tree.close()
 
     def test_context_record_of_the_target(self):
         # context.type/headers: the stubs edit, and context.c checks against, the
         # target's own record rather than the OS's.
-        tree = Tree()
-        try:
+        with Tree() as tree:
             tree.edit("spec/target/linux-riscv64.toml", "size = 960\n",
                       'size = 960\ntype = "struct sigcontext"\nheaders = ["signal.h"]\n')
             r = tree.run("generate", "linux-riscv64")
@@ -342,13 +344,10 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertIn("offsetof(struct sigcontext, uc_mcontext.__gregs[REG_PC])", c)
             h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
             self.assertIn("ctx points at a struct sigcontext", h)
-        finally:
-            tree.close()
 
     def test_next_pc(self):
         # isa.next_pc: every PC write sets the next PC too (SPARC nPC = PC + 4).
-        tree = Tree()
-        try:
+        with Tree() as tree:
             tree.edit("spec/isa/riscv64.toml", 'byte_order = "little"\n',
                       'byte_order = "little"\nnext_pc = { register = "npc", offset = 4 }\n')
             tree.edit("spec/isa/riscv64.toml", "[registers.int]", '[registers.state]\nwidth = 64\nnames = ["npc"]\n\n[registers.int]')
@@ -363,14 +362,11 @@ class MalformedSpecTest(unittest.TestCase):
             body = body[:body.index("}")]
             self.assertIn("put(ctx, CTX_PC, pc);", body)
             self.assertIn("put(ctx, CTX_NPC, pc + 4);", body)
-        finally:
-            tree.close()
 
     def test_return_offset(self):
         # isa.return_offset: an injected call's return address is the PC minus it,
         # so that the return (SPARC retl: %o7 + 8) lands on the faulting PC.
-        tree = Tree()
-        try:
+        with Tree() as tree:
             tree.edit("spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\nreturn_offset = 8\n')
             r = tree.run("generate", "linux-riscv64")
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -378,13 +374,10 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertIn("trampgen_context_set_lr(ctx, (pc - 8));", c)
             h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
             self.assertIn("#define TRAMPGEN_RETURN_OFFSET 8", h)
-        finally:
-            tree.close()
 
     def test_delay_slot_fill(self):
         # isa.delay_slot_fill: every control transfer idiom is followed by the fill.
-        tree = Tree()
-        try:
+        with Tree() as tree:
             tree.edit("spec/isa/riscv64.toml", 'byte_order = "little"\n', 'byte_order = "little"\ndelay_slot_fill = "nop"\n')
             r = tree.run("generate", "linux-riscv64")
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -393,14 +386,11 @@ class MalformedSpecTest(unittest.TestCase):
             for transfer in ("call SYM(trampgen_posix_dispatch); nop", "ret; nop", "tail SYM(trampgen_sigtramp); nop"):
                 self.assertTrue(any(l == transfer for l in stmts), f"{transfer!r} not in:\n{s}")
             self.assertFalse(any(l.startswith("sd ") and "nop" in l for l in stmts))
-        finally:
-            tree.close()
 
     def test_stack_bias(self):
         # abi.stack_bias: SP-relative idioms get the bias added to the frame offset,
         # and the context accessors speak real addresses.
-        tree = Tree()
-        try:
+        with Tree() as tree:
             tree.edit("spec/target/linux-riscv64.toml", "stack_alignment = 16\n", "stack_alignment = 16\nstack_bias = 2047\n")
             r = tree.run("generate", "linux-riscv64")
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -413,25 +403,19 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertIn("put(ctx, CTX_SP, sp - 2047);", c)
             h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
             self.assertIn("#define TRAMPGEN_STACK_BIAS 2047", h)
-        finally:
-            tree.close()
 
     def test_hash_in_a_file_directive(self):
         # The ISA's directives are lines of their own, where '#' is the
         # assembler's (SPARC `.register %g2, #scratch`).
-        tree = Tree()
-        try:
+        with Tree() as tree:
             tree.edit("spec/isa/aarch64.toml", "file_directives = [", 'file_directives = [".ident \\"x\\" # y", ')
             r = tree.run("generate", "linux-arm64")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn('.ident "x" # y', (tree.root / "out/linux-arm64/trampolines.S").read_text())
-        finally:
-            tree.close()
 
     def test_argument_register_also_callee_saved(self):
         # s390x's r6 is the fifth argument and callee-saved: allowed, and sigtramp saves it.
-        tree = Tree()
-        try:
+        with Tree() as tree:
             tree.edit("spec/target/linux-riscv64.toml", 'callee_saved.int = ["s0"', 'callee_saved.int = ["a7", "s0"')
             r = tree.run("generate", "linux-riscv64")
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -440,32 +424,23 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertRegex(s, r"\tld a7, \d+\(sp\)")
             r = tree.run("explain", "linux-riscv64")
             self.assertRegex(r.stdout, r"a7 .*argument 7.*saved by sigtramp")
-        finally:
-            tree.close()
 
     def test_one_line_per_problem(self):
-        tree = Tree()
-        try:
+        with Tree() as tree:
             tree.edit("spec/target/windows-amd64.toml", '"r12", "r13"', '"r12", "r99"')
             r = tree.run("generate")
             lines = r.stderr.splitlines()
             self.assertEqual(len([l for l in lines if "r99" in l]), 1, r.stderr)
-        finally:
-            tree.close()
 
     def test_unknown_target_name(self):
-        tree = Tree()
-        try:
+        with Tree() as tree:
             r = tree.run("generate", "windows-mips")
             self.assertEqual(r.returncode, 2)
             self.assertIn("spec/target/windows-mips.toml: (file): unknown target", r.stderr)
-        finally:
-            tree.close()
 
     def test_binary_file(self):
         # Found by tests/fuzz/fuzz_specs.py: tomllib's UnicodeDecodeError escaped as a traceback.
-        tree = Tree()
-        try:
+        with Tree() as tree:
             (tree.root / "spec/isa/x86.toml").write_bytes(b"\xff\xfe\x00[isa]")
             before = snapshot(tree.root / "out")
             r = tree.run("generate")
@@ -473,8 +448,6 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertIn("trampgen: spec/isa/x86.toml: (file): not UTF-8 text: byte 0xff at offset 0", r.stderr)
             self.assertNotIn("Traceback", r.stderr)
             self.assertEqual(snapshot(tree.root / "out"), before)
-        finally:
-            tree.close()
 
 
 class ReplaceTest(unittest.TestCase):
