@@ -84,22 +84,35 @@ class Model:
 
         layout = Layout(out_bytes)
         abi = f"the {t.name} ABI"
-        for reg in t.callee_saved.get("int", []):
-            layout.add(reg, "int", word, f"callee-saved in {abi}")
+        ints = [(reg, f"callee-saved in {abi}") for reg in t.callee_saved.get("int", [])]
         if t.isa.link_register:
-            layout.add(t.isa.link_register, "int", word,
-                       "holds our return address; the call to the dispatcher overwrites it")
+            ints.append((t.isa.link_register, "holds our return address; the call to the dispatcher overwrites it"))
+        # With a push-list idiom the integer registers are pushed by one
+        # instruction, at the top of the frame in the ISA's register order
+        # (that instruction's order: the first at the lowest address).
+        self.pushed: list[tuple[str, str]] = []
+        if "push_list.int" in t.isa.idioms and ints:
+            order = list(t.isa.reg_class)
+            self.pushed = sorted(ints, key=lambda rw: order.index(rw[0]))
+        else:
+            for reg, why in ints:
+                layout.add(reg, "int", word, why)
         for cls, regs in sorted(t.callee_saved.items()):
             if cls == "int":
                 continue
             for reg in regs:
                 layout.add(reg, cls, t.isa.reg_width[reg] // 8, f"callee-saved in {abi}")
-        size = layout.end
+        pushed_bytes = word * len(self.pushed)
+        size = layout.end + pushed_bytes
         # At the call the stack must be aligned: entry SP + misalign is aligned.
         size = _round_up(size + self.entry_misalign, t.stack_alignment) - self.entry_misalign
         if size < 0:
             size += t.stack_alignment
-        self.frame = Frame(size, out_bytes, self.entry_misalign, layout.slots)
+        slots = layout.slots + [Slot(reg, "int", size - pushed_bytes + k * word, word, why)
+                                for k, (reg, why) in enumerate(self.pushed)]
+        self.frame = Frame(size, out_bytes, self.entry_misalign, slots)
+        # What stack_alloc allocates: the frame less what the push already took.
+        self.alloc_bytes = size - pushed_bytes
 
         ret_bytes = word if t.isa.call_pushes_return_address else 0
         self.args: list[Arg] = []
@@ -159,12 +172,21 @@ class Model:
         return [substitute(s, {"reg": gp["register"], "entry": self.t.entry_address_register, "symbol": symbol})
                 for s in gp["setup"]]
 
+    def push_pop(self, name: str) -> str:
+        """push_list/pop_list of the pushed registers, their list written as asm.register_list says."""
+        rl = self.isa.asm.register_list
+        regs = [r for r, _ in self.pushed]
+        listed = rl["open"] + rl["separator"].join(
+            (self.isa.asm.register_prefix or "") + r for r in regs) + rl["close"]
+        return self.op(f"{name}.int", list=listed)
+
     @property
     def save_groups(self) -> list[tuple[Slot, ...]]:
         """The frame's slots in save order, each alone or, where the ISA has a pair idiom for its
         class, with the next slot when that is of the same class, right above it and in reach."""
         groups: list[tuple[Slot, ...]] = []
-        slots = self.frame.slots
+        pushed = {r for r, _ in self.pushed}
+        slots = [s for s in self.frame.slots if s.reg not in pushed]
         k = 0
         while k < len(slots):
             s = slots[k]

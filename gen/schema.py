@@ -258,6 +258,8 @@ ISA = Table({
         "comment": req(List(TEXT, 1)),
         "separator": req(List(TEXT, 1)),
         "literal_pool": opt(TEXT),
+        # How a register list is written ({r4, r5, lr}): for idioms.push_list/pop_list.
+        "register_list": opt(Table({"open": req(TEXT), "separator": req(TEXT), "close": req(TEXT)})),
         # The character the assembler requires before every register operand
         # (GNU as: `$` on some ISAs, `%` in AT&T syntax); absent, registers
         # are bare names.
@@ -279,6 +281,11 @@ ISA = Table({
         # one instruction ({reg} at {offset}, {reg2} just above it).
         "store_pair": opt(Map(TEXT, "register class")),
         "load_pair": opt(Map(TEXT, "register class")),
+        # Optional: push a list of registers ({list}: asm.register_list) below SP,
+        # the first register of the ISA's order at the lowest address, SP moved
+        # past them; pop_list the reverse (Thumb-2 push/pop, Arm stmdb/ldmia).
+        "push_list": opt(Map(TEXT, "register class")),
+        "pop_list": opt(Map(TEXT, "register class")),
         "move": req(TEXT),
         "load_const": req(TEXT),
         # One statement, or several where the assembler's one-statement form

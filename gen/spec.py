@@ -63,6 +63,8 @@ IDIOM_PLACEHOLDERS = {
     "load": {"reg", "offset"},
     "store_pair": {"reg", "reg2", "offset"},
     "load_pair": {"reg", "reg2", "offset"},
+    "push_list": {"list"},
+    "pop_list": {"list"},
     "move": {"src", "dst"},
     "load_const": {"reg", "value"},
     "call": {"symbol"},
@@ -87,6 +89,8 @@ IDIOM_REQUIRED = {
     "add_constant": {"reg", "value"},
     "store_pair": {"reg", "reg2", "offset"},
     "load_pair": {"reg", "reg2", "offset"},
+    "push_list": {"list"},
+    "pop_list": {"list"},
     "call_register": {"reg"},
     "jump": {"symbol"},
     "address": {"reg", "symbol"},
@@ -188,6 +192,7 @@ class Asm:
     comment: tuple[str, ...]
     separator: tuple[str, ...]
     register_prefix: str | None = None   # what the assembler needs before a register (asm.register_prefix)
+    register_list: dict | None = None    # {open, separator, close}: how a register list is written
 
     def breaks(self) -> dict[str, str]:
         out = dict(PREPROCESSOR_BREAKS)
@@ -695,7 +700,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
         for k, s in enumerate(a[key]):
             if not s or any(c.isspace() or c.isalnum() or c in "{}_" for c in s) or len(s) > 4:
                 err(f"asm.{key}[{k}]", f"{s!r} is not a comment or separator token (1-4 punctuation characters)")
-    asm = Asm(name, tuple(a["comment"]), tuple(a["separator"]), a.get("register_prefix"))
+    asm = Asm(name, tuple(a["comment"]), tuple(a["separator"]), a.get("register_prefix"), a.get("register_list"))
 
     idioms: dict[str, str] = {}
     sequences: dict[str, tuple[str, ...]] = {}
@@ -818,6 +823,20 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
             if f"{base}.{cls}" not in idioms:
                 err(f"idioms.{base}_pair.{cls}", f"given, but idioms.{base}.{cls} is not: a register "
                     "left over from pairing needs the single form")
+    # Register lists: the templates push the frame's integer registers with one
+    # instruction and pop them with its mirror.
+    list_classes = {k.split(".", 1)[1] for k in idioms if k.startswith(("push_list.", "pop_list."))}
+    for cls in sorted(list_classes):
+        for base, other in (("push_list", "pop_list"), ("pop_list", "push_list")):
+            if f"{base}.{cls}" not in idioms:
+                err(f"idioms.{base}.{cls}", f"missing: idioms.{other}.{cls} is given, and a frame pushed "
+                    "as a list is popped as one")
+        if cls != "int":
+            err(f"idioms.push_list.{cls}", "only the int class is pushed as a list (the frame's "
+                "callee-saved integer registers and the link register)")
+    if list_classes and asm.register_list is None:
+        err("asm.register_list", "missing: idioms.push_list/pop_list need to know how a register list "
+            "is written ({open, separator, close})")
     if pair_classes and "pair_offset_max" not in i:
         err("isa.pair_offset_max", "missing: idioms.store_pair/load_pair are given, and the generator "
             "must know the largest offset they can encode (measure it with the assembler)")

@@ -475,7 +475,48 @@ static int exec(Func *F, State *st, const Stmt *s, const Insn *in, End *e, int *
     }
     int size_default = in->size ? in->size : M->word;
 
-    if (in->stack == STACK_PUSH || in->stack == STACK_POP) {
+    const Operand *l = NULL;            /* a register list: push {..}, or stmdb sp!, {..} */
+    for (int k = 0; k < s->nops; k++)
+        if (o[k].type == O_LIST)
+            l = &o[k];
+    if ((in->stack == STACK_PUSH || in->stack == STACK_POP) && l && s->nops == 2
+        && !(o[0].type == O_REG && o[0].reg == M->sp && o[0].writeback))
+        report(F, s, "a register list %s only through SP with writeback", in->stack == STACK_PUSH ? "is pushed" : "is popped");
+    if ((in->stack == STACK_PUSH || in->stack == STACK_POP) && l) {
+        /* A register list: the first register of the model's order at the
+         * lowest address, SP moved past them all (push: below SP first). */
+        if (in->stack == STACK_PUSH) {
+            if (st->known)
+                sp_adjust(F, st, s, -(long long)l->nlist * M->word);
+            long long at = st->depth;
+            for (int r = 0; r < M->nregs; r++) {
+                if (!rs_has(&l->list, r))
+                    continue;
+                read_reg(F, s, r);
+                store(F, st, s, st->known, at, M->word, width_bytes(r) == M->word ? st->tag[r] : TAG_UNKNOWN, r);
+                at += M->word;
+            }
+        } else {
+            long long at = st->depth;
+            for (int r = 0; r < M->nregs; r++) {
+                if (!rs_has(&l->list, r))
+                    continue;
+                int sl = st->known ? find_slot(st, at, M->word) : -1;
+                int tag = sl >= 0 ? st->slots[sl].tag : TAG_UNKNOWN;
+                if (tag == r)
+                    rs_add(&F->restored, r);
+                if (r == I->pc) {
+                    e->tag = tag;
+                    e->end = 1;
+                } else {
+                    write_reg(F, st, s, r, tag, NULL, 1);
+                }
+                at += M->word;
+            }
+            if (st->known)
+                sp_adjust(F, st, s, (long long)l->nlist * M->word);
+        }
+    } else if (in->stack == STACK_PUSH || in->stack == STACK_POP) {
         /* push: SP -= word, then store; pop: load, then SP += word. */
         int r = s->nops ? o[0].reg : -1;
         if (in->stack == STACK_PUSH) {

@@ -90,7 +90,7 @@ typedef struct {
 } Isa;
 
 /* ---- parsed assembly -------------------------------------------------------- */
-enum { O_REG, O_IMM, O_SYM, O_MEM, O_ZERO };
+enum { O_REG, O_IMM, O_SYM, O_MEM, O_ZERO, O_LIST };
 
 typedef struct {
     int type;
@@ -105,6 +105,8 @@ typedef struct {
     long long post;             /* post-index amount */
     int indirect;               /* "*" prefix (AT&T indirect branch) */
     int bracket;                /* O_MEM written Arm-style, [base, #off] */
+    regset list;                /* O_LIST: the registers of {r4, r5, lr} (and r4-r7 ranges) */
+    int nlist;
     char reloc[NAMELEN];        /* O_MEM: the offset's relocation operator (`call16` of %call16(sym)), or "";
                                    its symbol in sym */
 } Operand;

@@ -206,9 +206,38 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
             return -1;
         }
     }
-    if (is_p(&t[i], '{')) {
-        perr(c, "register lists are not supported by the checker%s%s", "", "");
-        return -1;
+    if (is_p(&t[i], '{')) {            /* {r4, r5-r7, lr}: a register list */
+        o->type = O_LIST;
+        int j = i + 1;
+        while (j < n && !is_p(&t[j], '}')) {
+            int r = reg_of(c, &t[j], &partial, &zero);
+            if (r < 0) {
+                perr(c, "register list holds something that is not a register%s%s", "", "");
+                return -1;
+            }
+            int last = r;
+            if (j + 2 < n && is_p(&t[j + 1], '-')) {      /* a range, in the model's register order */
+                last = reg_of(c, &t[j + 2], &partial, &zero);
+                if (last < r) {
+                    perr(c, "malformed register range%s%s", "", "");
+                    return -1;
+                }
+                j += 2;
+            }
+            for (int q = r; q <= last; q++)
+                if (!rs_has(&o->list, q)) {
+                    rs_add(&o->list, q);
+                    o->nlist++;
+                }
+            j++;
+            if (j < n && is_p(&t[j], ','))
+                j++;
+        }
+        if (j != n - 1 || o->nlist == 0) {
+            perr(c, "malformed register list%s%s", "", "");
+            return -1;
+        }
+        return 0;
     }
     if (is_p(&t[i], '[')) {             /* [base], [base, #off], [base, index], then "!" */
         o->type = O_MEM;
@@ -303,6 +332,16 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
             return -1;
         }
         return 0;
+    }
+    /* Arm's base register with writeback, as in `stmdb sp!, {r4, lr}`. */
+    if (n - i == 2 && is_p(&t[i + 1], '!') && (t[i].kind == T_IDENT || t[i].kind == T_PCT || t[i].kind == T_PREG)) {
+        int r = reg_of(c, &t[i], &partial, &zero);
+        if (r >= 0) {
+            o->type = O_REG;
+            o->reg = r;
+            o->writeback = 1;
+            return 0;
+        }
     }
     if (n - i == 1 && (t[i].kind == T_IDENT || t[i].kind == T_PCT || t[i].kind == T_PREG)) {
         int r = reg_of(c, &t[i], &partial, &zero);
