@@ -77,57 +77,49 @@ SYM(trampgen_lastcontinuetramp):
 // layout, described here, is all a debugger or reviewer has to read.
 //
 // Frame (104 bytes, offsets from SP after it is allocated):
-//   sp+0: r4
-//   sp+4: r5
-//   sp+8: r6
-//   sp+12: r7
-//   sp+16: r8
-//   sp+20: r9
-//   sp+24: r10
-//   sp+28: r11
-//   sp+32: lr
-//   sp+40: d8
-//   sp+48: d9
-//   sp+56: d10
-//   sp+64: d11
-//   sp+72: d12
-//   sp+80: d13
-//   sp+88: d14
-//   sp+96: d15
+//   sp+0: d8
+//   sp+8: d9
+//   sp+16: d10
+//   sp+24: d11
+//   sp+32: d12
+//   sp+40: d13
+//   sp+48: d14
+//   sp+56: d15
+//   sp+68: r4
+//   sp+72: r5
+//   sp+76: r6
+//   sp+80: r7
+//   sp+84: r8
+//   sp+88: r9
+//   sp+92: r10
+//   sp+96: r11
+//   sp+100: lr
 // SP is 8-byte aligned on entry and 104 is a multiple of 8.
 	.p2align 2
 	FUNCTION_BEGIN(SYM(trampgen_sigtramp))
 	.thumb_func
 SYM(trampgen_sigtramp):
-	sub sp, sp, #104                 // frame
-	strd r4, r5, [sp, #0]            // callee-saved in the windows-arm ABI
-	strd r6, r7, [sp, #8]            // callee-saved in the windows-arm ABI
-	strd r8, r9, [sp, #16]           // callee-saved in the windows-arm ABI
-	strd r10, r11, [sp, #24]         // callee-saved in the windows-arm ABI
-	str lr, [sp, #32]                // holds our return address; the call to the dispatcher overwrites it
-	vstr d8, [sp, #40]               // callee-saved in the windows-arm ABI
-	vstr d9, [sp, #48]               // callee-saved in the windows-arm ABI
-	vstr d10, [sp, #56]              // callee-saved in the windows-arm ABI
-	vstr d11, [sp, #64]              // callee-saved in the windows-arm ABI
-	vstr d12, [sp, #72]              // callee-saved in the windows-arm ABI
-	vstr d13, [sp, #80]              // callee-saved in the windows-arm ABI
-	vstr d14, [sp, #88]              // callee-saved in the windows-arm ABI
-	vstr d15, [sp, #96]              // callee-saved in the windows-arm ABI
+	push {r4, r5, r6, r7, r8, r9, r10, r11, lr} // the integer registers, at the top of the frame
+	sub sp, sp, #68                  // the rest of the frame
+	vstr d8, [sp, #0]                // callee-saved in the windows-arm ABI
+	vstr d9, [sp, #8]                // callee-saved in the windows-arm ABI
+	vstr d10, [sp, #16]              // callee-saved in the windows-arm ABI
+	vstr d11, [sp, #24]              // callee-saved in the windows-arm ABI
+	vstr d12, [sp, #32]              // callee-saved in the windows-arm ABI
+	vstr d13, [sp, #40]              // callee-saved in the windows-arm ABI
+	vstr d14, [sp, #48]              // callee-saved in the windows-arm ABI
+	vstr d15, [sp, #56]              // callee-saved in the windows-arm ABI
 	bl SYM(trampgen_windows_dispatch) // verdict in r0
-	vldr d15, [sp, #96]
-	vldr d14, [sp, #88]
-	vldr d13, [sp, #80]
-	vldr d12, [sp, #72]
-	vldr d11, [sp, #64]
-	vldr d10, [sp, #56]
-	vldr d9, [sp, #48]
-	vldr d8, [sp, #40]
-	ldr lr, [sp, #32]
-	ldrd r10, r11, [sp, #24]
-	ldrd r8, r9, [sp, #16]
-	ldrd r6, r7, [sp, #8]
-	ldrd r4, r5, [sp, #0]
-	add sp, sp, #104
+	vldr d15, [sp, #56]
+	vldr d14, [sp, #48]
+	vldr d13, [sp, #40]
+	vldr d12, [sp, #32]
+	vldr d11, [sp, #24]
+	vldr d10, [sp, #16]
+	vldr d9, [sp, #8]
+	vldr d8, [sp, #0]
+	add sp, sp, #68
+	pop {r4, r5, r6, r7, r8, r9, r10, r11, lr}
 	bx lr
 	FUNCTION_END(SYM(trampgen_sigtramp))
 

@@ -222,6 +222,8 @@ def pair_swapped(t: TargetSpec) -> Plan:
     saved = callee_saved(t, "int")
     if len(saved) < 2:
         raise EditError("its ABI has fewer than two callee-saved int registers to pair")
+    if "int" in t.isa["idioms"].get("push_list", {}):
+        raise EditError("its ISA pushes the int registers as a list (idioms.push_list.int), not in pairs")
     store = idiom(t, "store_pair.int", "reg2")
     swapped = store.replace("{reg}", "\0").replace("{reg2}", "{reg}").replace("\0", "{reg2}")
     return Plan([Edit("isa", "idioms.store_pair.int", swapped)],
@@ -274,7 +276,7 @@ CASES = {
     "pair-swapped": Case(
         "a pair store saves each register where the pair load restores it: a store_pair idiom with "
         "its two registers swapped",
-        "its ISA has a store_pair.int idiom and its ABI two callee-saved int registers", pair_swapped),
+        "its ISA has a store_pair.int idiom (and no push_list.int) and its ABI two callee-saved int registers", pair_swapped),
     "stack-unbalanced": Case(
         "stack adjustments balance: a stack_free idiom that allocates",
         "its ISA's stack_alloc and stack_free idioms differ", stack_unbalanced),
