@@ -156,6 +156,18 @@ def toolchain_file(t: Target, root: Path = ROOT) -> str:
         # Found afresh at every configure: a spec that moves the runner takes effect without a clean build.
         lines.append("unset(TRAMPGEN_RUNNER CACHE)\n"
                      f"find_program(TRAMPGEN_RUNNER NAMES {_cmake_list(run['programs'])}{paths})\n")
+        if "suite" in run:
+            # Why there is no runner, for the tests' skip reason (tests/posix, tests/conformance).
+            skip = _q(str(root / "build-env" / f"{run['package']}-{run['suite']}.skip"))
+            lines.append(f"if(NOT TRAMPGEN_RUNNER)\n"
+                         f"  set(TRAMPGEN_NO_EMULATOR_WHY \"no {run['programs'][0]} from Debian {run['suite']}'s "
+                         f"{run['package']}: scripts/setup.sh unpacks it into build-env/\")\n"
+                         f"  if(EXISTS {skip})\n"
+                         f"    file(READ {skip} _why)\n"
+                         f"    string(STRIP \"${{_why}}\" _why)\n"
+                         f"    set(TRAMPGEN_NO_EMULATOR_WHY \"${{TRAMPGEN_NO_EMULATOR_WHY}}, and it could not: ${{_why}}\")\n"
+                         f"  endif()\n"
+                         f"endif()\n")
         emu = "${TRAMPGEN_RUNNER}" + (f" -L {tc['sysroot']}" if run["kind"] == "qemu" else "")
         lines.append(f"if(TRAMPGEN_RUNNER)\n  set(CMAKE_CROSSCOMPILING_EMULATOR {emu})\nendif()\n")
     lines.append("set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)\n"

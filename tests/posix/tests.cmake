@@ -4,7 +4,11 @@ fault_suite(suite "${SRC}/tests/faults/platform_posix.c")
 find_package(Threads REQUIRED)
 target_link_libraries(suite PRIVATE Threads::Threads)
 if(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
-  fault_suite_skipped("no emulator for ${T} (qemu-user is installed by scripts/setup.sh)")
+  if(TRAMPGEN_NO_EMULATOR_WHY)
+    fault_suite_skipped("${TRAMPGEN_NO_EMULATOR_WHY}")
+  else()
+    fault_suite_skipped("no emulator for ${T} (qemu-user is installed by scripts/setup.sh)")
+  endif()
 elseif(TRAMPGEN_SANITIZE)
   # The faults are the point: ASan must leave fault signals to trampgen
   # (its own handlers would claim every one) and not give threads its own
