@@ -227,16 +227,16 @@ ISA = Table({
         "call_pushes_return_address": req(BOOL),
         "code_address_tag": opt(INT),
         "pc_write_clears": opt(Table({"register": req(REGISTER), "mask": req(U64)})),
-        # Where the CPU fetches by a next-PC as well (SPARC nPC): the register
+        # Where the CPU fetches by a next PC as well as the PC: the register
         # (its own class: no instruction names it) and what a PC write sets it
         # to, PC + offset.
         "next_pc": opt(Table({"register": req(REGISTER), "offset": req(INT)})),
-        # Where a return goes past the address a call leaves (SPARC: `call`
-        # writes its own address to %o7, `retl` jumps to %o7 + 8): the bytes.
+        # Where a return goes past the address a call leaves (a call that
+        # leaves its own address, a return past its delay slot): the bytes.
         "return_offset": opt(INT),
-        # Where the assembler leaves branch delay slots to the source (GNU as
-        # for SPARC; MIPS's fills them itself): the instruction the templates
-        # put after every control transfer idiom.
+        # Where the assembler leaves branch delay slots to the source (rather
+        # than filling them itself): the instruction the templates put after
+        # every control transfer idiom.
         "delay_slot_fill": opt(TEXT),
         "function_alignment_log2": req(INT),
         "file_directives": req(List(TEXT)),
@@ -283,14 +283,14 @@ ISA = Table({
         "load_pair": opt(Map(TEXT, "register class")),
         # Optional: push a list of registers ({list}: asm.register_list) below SP,
         # the first register of the ISA's order at the lowest address, SP moved
-        # past them; pop_list the reverse (Thumb-2 push/pop, Arm stmdb/ldmia).
+        # past them; pop_list the reverse (push/pop, stmdb/ldmia).
         "push_list": opt(Map(TEXT, "register class")),
         "pop_list": opt(Map(TEXT, "register class")),
         "move": req(TEXT),
         "load_const": req(TEXT),
         # One statement, or several where the assembler's one-statement form
-        # is wrong for this code (MIPS o32 PIC: `jal` wants .cprestore; the
-        # explicit GOT load and `jalr $t9` do not).
+        # is wrong for this code (a PIC call macro that wants a global-pointer
+        # reload the trampolines never need; its explicit expansion does not).
         "call": req(OneOrList(TEXT)),
         "tail_jump": req(TEXT),
         "jump_register": req(TEXT),
@@ -351,7 +351,7 @@ ISA = Table({
         # store mnemonic -> bits it saves, for ISAs whose register names do not
         # tell the width (one name whatever part of it is stored).
         "save_width": opt(Map(INT, "mnemonic", lambda k: re.fullmatch(r"[a-z][a-z0-9.]*", k) is not None)),
-        # Compiler flags the measurement needs (SPARC: -mflat, GCC's flat
+        # Compiler flags the measurement needs (GCC's -mflat, its flat
         # register-window model, where a clobber shows as a save instead of
         # a window that hides every register).
         "flags": opt(List(FLAG, 1)),
@@ -421,7 +421,7 @@ TARGET = Table({
         "callee_saved": req(Map(List(REGISTER), "register class")),
         "reserved": req(Map(Leaf(str, "the reason, as a string"), "register")),
         "stack_alignment": req(INT),
-        # What the stack pointer is below the real frame (SPARC V9: 2047).
+        # How far the stack pointer is below the real frame (docs/spec.md).
         "stack_bias": opt(INT),
         "shadow_space": req(INT),
         "red_zone": req(INT),
@@ -465,13 +465,12 @@ TARGET = Table({
             "package": opt(PACKAGE),
             "multiarch": opt(DEB_ARCH),
             # The Debian release to take runner.package from where this one's
-            # is too old (qemu-sparc64 7.2 delivers no breakpoint or division
-            # trap): scripts/setup.sh downloads it and unpacks it into
+            # is too old (one that does not deliver some trap as a signal):
+            # scripts/setup.sh downloads it and unpacks it into
             # build-env/SUITE/PACKAGE/, and only that copy is the runner.
             "suite": opt(DEB_SUITE),
             # Traps the runner does not turn into signals, and why: the fault
-            # suite's scenarios that need them are skipped with the reason
-            # (qemu-sparc64 7.2 aborts on `ta 1` and on division by zero).
+            # suite's scenarios that need them are skipped with the reason.
             "undelivered": opt(Map(DOC, "trap", lambda k: k in ("breakpoint", "divide_by_zero"))),
         })),
         "storm_subset": opt(List(C_IDENT, 1)),
@@ -479,14 +478,14 @@ TARGET = Table({
     })),
     "context": req(Table({
         # The record the handler's context argument points at, where it is not
-        # the OS's context.type (Linux on SPARC passes a struct sigcontext: the
+        # the OS's context.type (a struct sigcontext that holds the
         # siginfo, then the saved registers), and the headers that declare it.
         "type": opt(RECORD_TYPE),
         "headers": opt(List(HDR, 1)),
         "size": req(INT),
         "fields": req(Map(Table({"field": req(DESIGNATOR), "offset": req(INT)}), "register")),
         # Where the OS's record keeps each register in a slot wider than the
-        # register (MIPS o32: 64-bit greg_t for 32-bit registers): its bytes,
+        # register (a 64-bit greg_t for 32-bit registers): its bytes,
         # and how a register's value fills it ("sign" or "zero").
         "register_bytes": opt(INT),
         "register_extend": opt(EXTEND),
@@ -599,7 +598,7 @@ SEMANTICS = Table({
         "zero": opt(List(REGISTER), "names that read as zero and discard writes"),
         "delay_slot": opt(INT, "instructions after a control transfer that run before it takes effect"),
         # Relocation operators whose load yields the symbol's address (a GOT
-        # entry: MIPS %call16, %got): a register loaded through one holds the
+        # entry, such as %call16 or %got): a register loaded through one holds the
         # symbol's address, so a call through it calls the symbol.
         "address_relocations": opt(List(C_IDENT, 1), "relocation operators that load a symbol's address"),
     })),

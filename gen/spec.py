@@ -384,8 +384,8 @@ class Isa:
     call_pushes_return_address: bool
     code_address_tag: int
     pc_write_clears: dict | None     # {register, mask}: state bits to clear when the PC moves
-    next_pc: dict | None             # {register, offset}: a PC write sets it to PC + offset (SPARC nPC)
-    return_offset: int               # a return goes to the return address + this (SPARC 8)
+    next_pc: dict | None             # {register, offset}: a PC write sets it to PC + offset (isa.next_pc)
+    return_offset: int               # a return goes to the return address + this (isa.return_offset)
     delay_slot_fill: str | None      # what follows every transfer idiom (isa.delay_slot_fill), or None
     function_alignment_log2: int
     file_directives: list[str]
@@ -467,7 +467,7 @@ class Target:
     callee_saved: dict[str, list[str]]   # class -> registers in save order
     reserved: dict[str, str]             # register -> reason
     stack_alignment: int
-    stack_bias: int                      # SP = real frame address - this (SPARC V9 2047)
+    stack_bias: int                      # SP = real frame address - this (abi.stack_bias)
     shadow_space: int
     red_zone: int
     handler_callee_pops: int
@@ -805,7 +805,7 @@ def load_isa(ld: Loader, name: str, referrer: Source) -> Isa | None:
             err("isa.delay_slot_fill", problem)
     for key in ("file_directives", "function_directives"):
         for k, text in enumerate(i[key]):
-            # Lines of their own: a '#' inside one (SPARC `.register %g2, #scratch`) is the assembler's.
+            # Lines of their own: a '#' inside one (`.register %g2, #scratch`) is the assembler's.
             problem = asm_text_problem(text, set(), asm, directive=True, in_macro=False)
             if problem:
                 err(f"isa.{key}[{k}]", problem)
@@ -1081,8 +1081,8 @@ def validate_target(ld: Loader, t: Target) -> None:
     for r in t.reserved:
         known(f"abi.reserved.{r}", r, None)
     # Argument and return registers carry values across a call: never reserved.
-    # An argument register may be callee-saved as well (s390x r6, the fifth
-    # argument): sigtramp then saves it like the others, and nothing may use
+    # An argument register may be callee-saved as well (docs/spec.md
+    # abi.int_args): sigtramp then saves it like the others, and nothing may use
     # it as scratch (resume.scratch and the kind register refuse it below).
     for i, r in enumerate(t.int_args):
         if r in (t.reserved or {}):
@@ -1098,7 +1098,7 @@ def validate_target(ld: Loader, t: Target) -> None:
         err("abi.stack_alignment", f"{a} is not a power of two of at least the word size "
             f"({word}): no frame can be aligned to it")
     if not 0 <= t.stack_bias < 4096:
-        err("abi.stack_bias", f"{t.stack_bias}: a stack bias is 0 to 4095 bytes (SPARC V9: 2047)")
+        err("abi.stack_bias", f"{t.stack_bias}: a stack bias is 0 to 4095 bytes")
     for key in ("shadow_space", "red_zone", "handler_callee_pops"):
         v = getattr(t, key)
         if v < 0 or v % word:
@@ -1175,9 +1175,9 @@ def validate_target(ld: Loader, t: Target) -> None:
             if ea is None:
                 err(key, "needs abi.entry_address_register: sigtramp computes the global pointer "
                     "from its own address, which it is entered with there")
-            # Callee-saved (MIPS n64): sigtramp saves it like the others and
-            # restores it. Otherwise (MIPS o32, where each caller reloads its
-            # own) sigtramp just overwrites it, as any callee does.
+            # Callee-saved: sigtramp saves it like the others and restores
+            # it. Otherwise (each caller reloads its own) sigtramp just
+            # overwrites it, as any callee does.
             others = {**special, **{r: "reserved" for r in (t.reserved or {})},
                       **{r: "an argument register" for r in t.int_args},
                       **{r: "a resume scratch register" for r in t.scratch},

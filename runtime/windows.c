@@ -133,7 +133,7 @@ int32_t TRAMPGEN_ABI_CC trampgen_windows_dispatch(void *exception_pointers, intp
  * dispatch that is still in progress. Continuing would hand a half-run
  * handler to every vectored handler after trampgen (any of which may
  * "recover" it into the middle of trampgen's frames) and then to the
- * frame-based search, which on x64 and ARM must unwind through the
+ * frame-based search, which on table-unwound ISAs must unwind through the
  * generated trampolines and the interrupted dispatch; the outcome is the
  * nested-exception machinery of ntdll, not the original program's end.
  * Ending here is bounded and deterministic: WriteFile and TerminateProcess

@@ -175,8 +175,8 @@ static void read_reg(Func *F, const Stmt *s, int r)
 /* how: NULL for an explicit operand, else the mnemonic that writes it
  * implicitly. check: 0 no role checks (the call's own bookkeeping), 1 the
  * role checks, 2 the role checks for a pseudo-instruction's expansion
- * scratch (riscv `tail` goes through t1), which an entry may clobber if the
- * clobber model calls it volatile. */
+ * scratch (a `tail` macro that goes through a temporary), which an entry
+ * may clobber if the clobber model calls it volatile. */
 static void write_reg(Func *F, State *st, const Stmt *s, int r, int tag, const char *how, int check)
 {
     if (r < 0)
@@ -616,7 +616,7 @@ static int exec(Func *F, State *st, const Stmt *s, const Insn *in, End *e, int *
             }
         }
     }
-    /* Base register writeback (Arm "[sp, #-16]!" and "[sp], #16"). */
+    /* Base register writeback ("[sp, #-16]!" and "[sp], #16"). */
     if (mem >= 0 && o[mem].writeback) {
         const Operand *mo = &o[mem];
         long long delta = mo->writeback == 1 ? mo->off : mo->post;

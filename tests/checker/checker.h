@@ -104,7 +104,7 @@ typedef struct {
     int writeback;              /* O_MEM: 1 pre-index ("!"), 2 post-index (next operand) */
     long long post;             /* post-index amount */
     int indirect;               /* "*" prefix (AT&T indirect branch) */
-    int bracket;                /* O_MEM written Arm-style, [base, #off] */
+    int bracket;                /* O_MEM written [base, #off] */
     regset list;                /* O_LIST: the registers of {r4, r5, lr} (and r4-r7 ranges) */
     int nlist;
     char reloc[NAMELEN];        /* O_MEM: the offset's relocation operator (`call16` of %call16(sym)), or "";

@@ -9,7 +9,7 @@
  * spec/ describes: labels, directives, `;` statement separators, `//`
  * comments, strings, identifiers, numbers, numeric local labels (`1:`, `1f`,
  * `1b`), AT&T `%reg`, `$imm` and `*` indirection, GNU as relocation
- * operators (`%hi(sym)`), Arm `#imm` and `[base, #off]!`, SPARC `[base + off]`, `off(base)` memory. Which
+ * operators (`%hi(sym)`), `#imm`, `[base, #off]!`, `[base + off]` and `off(base)` memory. Which
  * identifiers are registers is decided by the model's register list (from
  * spec/) and the ISA table's aliases, never by this file. Where the model
  * names a register prefix (spec/isa asm.register_prefix), a register is
@@ -250,7 +250,7 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
             return -1;
         }
         if (i < n && (is_p(&t[i], '+') || is_p(&t[i], '-'))) {
-            /* [base + off], [base - off], [base + index] (SPARC) */
+            /* [base + off], [base - off], [base + index] */
             int p2, z2;
             int r = is_p(&t[i], '+') && i + 1 < n ? tok_reg(c, &t[i + 1], &p2, &z2) : -1;
             if (r >= 0) {
@@ -333,7 +333,7 @@ static int parse_operand(Ctx *c, const Tok *t, int n, Operand *o)
         }
         return 0;
     }
-    /* Arm's base register with writeback, as in `stmdb sp!, {r4, lr}`. */
+    /* A base register with writeback, as in `stmdb sp!, {r4, lr}`. */
     if (n - i == 2 && is_p(&t[i + 1], '!') && (t[i].kind == T_IDENT || t[i].kind == T_PCT || t[i].kind == T_PREG)) {
         int r = reg_of(c, &t[i], &partial, &zero);
         if (r >= 0) {
@@ -437,7 +437,7 @@ static void statement(Ctx *c, Program *p, Tok *t, int n)
                 p->n--;
                 return;
             }
-            /* Arm post-index: "[base], #imm" writes base + imm back after the access. */
+            /* Post-index: "[base], #imm" writes base + imm back after the access. */
             if (o->type == O_IMM && s->nops > 0 && s->ops[s->nops - 1].type == O_MEM
                 && s->ops[s->nops - 1].bracket && !s->ops[s->nops - 1].writeback && k == n) {
                 s->ops[s->nops - 1].writeback = 2;

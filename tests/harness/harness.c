@@ -238,7 +238,7 @@ static uint32_t exception_code(int signo, const siginfo_t *si, harness_context *
 		}
 	case SIGILL:
 		/* Windows' breakpoint instruction, where Linux reports it as an
-		   illegal instruction (Windows on ARM's udf #0xfe, say). */
+		   illegal instruction (a permanently undefined encoding, say). */
 		if (HARNESS_BREAKPOINT_SIGNAL == SIGILL && HARNESS_BREAKPOINT_STATE(ctx)
 		    && HARNESS_BREAKPOINT_AT(HARNESS_CONTEXT_PC(ctx)))
 			return WIN_BREAKPOINT;

@@ -65,19 +65,18 @@ RULES (what "agree" means):
   function compiled with -fomit-frame-pointer), it is "preserved", with the
   width of that save, and the table says why.
 - The global pointer. A compiler for PIC code refuses a clobber of the
-  register it keeps its GOT pointer in (GCC for MIPS: "PIC register
-  clobbered"), yet where the ABI makes it callee-saved every function that
+  register it keeps its GOT pointer in (GCC: "PIC register clobbered"), yet where the ABI makes it callee-saved every function that
   sets it up keeps the caller's value. So a register that comes out
   "refused" is re-examined in the non-leaf function: if two of its lines
   name the register and the stack pointer with the same operands and
   different mnemonics (a store to a stack slot and the load back from it),
   it is "preserved", with the width of that save, and the table says why.
-  Where the caller restores it instead (MIPS o32) no such pair appears and
+  Where the caller restores it instead, no such pair appears and
   it stays "refused".
 
 Per-ISA spellings (the clobber-list name when it differs from the spec's, the
 names an assembly listing may print, save widths written in the mnemonic),
-and flags the measurement needs (SPARC: -mflat, so that a clobber shows as a
+and flags the measurement needs (GCC's -mflat, so that a clobber shows as a
 save rather than as a register window that hides every register), are data in spec/isa/<isa>.toml [oracle] (docs/spec.md), read through the
 generator's loader (gen.spec.load), never code here.
 """
@@ -333,7 +332,7 @@ def compare(t, observed: dict) -> tuple[list, list]:
             else:
                 problem = None
         elif t.global_pointer and r == t.global_pointer["register"]:
-            # Not callee-saved (MIPS o32: each caller reloads its own): the
+            # Not callee-saved (each caller reloads its own): the
             # compiler refuses a clobber of its PIC register, and must not keep it.
             spec_says = "global pointer"
             problem = (f"the compiler saves it ({bits} bits), but spec/target/{t.name}.toml "
