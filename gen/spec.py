@@ -1236,8 +1236,10 @@ def validate_target(ld: Loader, t: Target) -> None:
             "missing: context.type and context.headers go together (the record the stubs edit, and "
             "the headers that declare it, which context.c checks the offsets against)")
     slot = t.context_register_bytes
-    if slot not in (word, 2 * word):
-        err("context.register_bytes", f"{slot}: a register's slot is one word ({word} bytes) or two")
+    if slot not in (word, 2 * word) or slot > 8:
+        # context.c moves a wide slot as a uint64_t.
+        err("context.register_bytes", f"{slot}: a register's slot is one word ({word} bytes) or two, "
+            "and at most 8 bytes")
         slot = word
     if slot != word and t.context_register_extend is None:
         err("context.register_extend", f"missing: a {word}-byte register in a {slot}-byte slot must be "

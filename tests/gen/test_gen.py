@@ -228,8 +228,12 @@ class MalformedSpecTest(unittest.TestCase):
          "spec/isa/riscv64.toml", 'byte_order = "little"', 'byte_order = "little"\nimplicit_reads = { call = ["x99"] }',
          "spec/isa/riscv64.toml: isa.implicit_reads.call[0]: 'x99' is not a register of this ISA"),
         ("a wide context slot without how a value fills it",
-         "spec/target/linux-riscv64.toml", "size = 960\n", "size = 960\nregister_bytes = 16\n",
-         "spec/target/linux-riscv64.toml: context.register_extend: missing: a 8-byte register in a 16-byte slot"),
+         "spec/target/linux-arm.toml", "size = 744\n", "size = 744\nregister_bytes = 8\n",
+         "spec/target/linux-arm.toml: context.register_extend: missing: a 4-byte register in a 8-byte slot"),
+        ("a context slot wider than any C integer the stubs move",
+         "spec/target/linux-riscv64.toml", "size = 960\n", 'size = 960\nregister_bytes = 16\nregister_extend = "sign"\n',
+         "spec/target/linux-riscv64.toml: context.register_bytes: 16: a register's slot is one word (8 bytes) or two, "
+         "and at most 8 bytes"),
         ("a context slot that is not one or two words",
          "spec/target/linux-riscv64.toml", "size = 960\n", "size = 960\nregister_bytes = 12\n",
          "spec/target/linux-riscv64.toml: context.register_bytes: 12: a register's slot is one word"),
@@ -237,8 +241,8 @@ class MalformedSpecTest(unittest.TestCase):
          "spec/target/linux-riscv64.toml", "size = 960\n", 'size = 960\nregister_extend = "sign"\n',
          "spec/target/linux-riscv64.toml: context.register_extend: given, but each register fills its slot"),
         ("a widening that is neither sign nor zero",
-         "spec/target/linux-riscv64.toml", "size = 960\n", 'size = 960\nregister_bytes = 16\nregister_extend = "one"\n',
-         "spec/target/linux-riscv64.toml: context.register_extend: 'one' is not one of sign, zero"),
+         "spec/target/linux-arm.toml", "size = 744\n", 'size = 744\nregister_bytes = 8\nregister_extend = "one"\n',
+         "spec/target/linux-arm.toml: context.register_extend: 'one' is not one of sign, zero"),
         ("a call of several statements, one of them broken",
          "spec/isa/riscv64.toml", 'call = "call {symbol}"', 'call = ["call {symbol}", "nop {x}"]',
          "spec/isa/riscv64.toml: idioms.call[1]:"),
@@ -353,6 +357,21 @@ class MalformedSpecTest(unittest.TestCase):
             self.assertIn("offsetof(struct sigcontext, uc_mcontext.__gregs[REG_PC])", c)
             h = (tree.root / "out/linux-riscv64/trampgen_target.h").read_text()
             self.assertIn("ctx points at a struct sigcontext", h)
+
+    def test_wide_context_slots(self):
+        # context.register_bytes/register_extend (linux-mips: 8-byte greg_t,
+        # sign-extended): each register moves as the slot's integer, widened as
+        # the spec says.
+        for extend, widened in (("sign", "uint64_t w = (uint64_t)(int64_t)(intptr_t)v;"),
+                                ("zero", "uint64_t w = v;")):
+            with self.subTest(extend), Tree() as tree:
+                tree.edit("spec/target/linux-mips.toml", 'register_extend = "sign"', f'register_extend = "{extend}"')
+                r = tree.run("generate", "linux-mips")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                c = (tree.root / "out/linux-mips/context.c").read_text()
+                self.assertIn(widened, c)
+                self.assertIn("uint64_t v;\n\tmemcpy(&v, (const char *)ctx + offset, sizeof v);", c)
+                self.assertIn("is not 8 bytes (context.register_bytes)", c)
 
     def test_next_pc(self):
         # isa.next_pc: every PC write sets the next PC too (SPARC nPC = PC + 4).
