@@ -98,11 +98,19 @@ from pathlib import Path
 # -Werror so that a warning about naming a register (GCC: "listing the stack
 # pointer register in a clobber list is deprecated") counts as a refusal.
 BASE_FLAGS = ["-O2", "-S", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-Werror"]
-# The ISA's own measurement flags (spec/isa [oracle] flags), set by observe().
-ORACLE_FLAGS: list[str] = []
 LEAF = 'void f(void) { __asm__ volatile("" ::: %s); }\n'
 # A function that needs a frame and really calls: the frame pointer probe.
 NONLEAF = "void g(char *); void f(void) { char b[16]; g(b); }\n"
+
+
+def special_registers(isa) -> dict[str, str]:
+    """The registers the call/return discipline governs, not the save set: name -> what it is."""
+    special = {isa.stack_pointer: "stack pointer", isa.program_counter: "program counter"}
+    if isa.next_pc:
+        special[isa.next_pc["register"]] = "next program counter"
+    if isa.link_register:
+        special[isa.link_register] = "link register"
+    return special
 
 
 def setup_error(msg: str):
@@ -114,7 +122,7 @@ def setup_error(msg: str):
 def compile_c(cc: list[str], source: str, extra: list[str]) -> tuple[bool, list[str], str]:
     """Compile source from stdin; return (ok, instruction lines, diagnostics)."""
     # LC_ALL=C: plain ASCII diagnostics, quoted in the table.
-    p = subprocess.run(cc + BASE_FLAGS + ORACLE_FLAGS + extra + ["-x", "c", "-o", "-", "-"],
+    p = subprocess.run(cc + BASE_FLAGS + extra + ["-x", "c", "-o", "-", "-"],
                        input=source, capture_output=True, text=True,
                        env={**os.environ, "LC_ALL": "C"})
     if p.returncode != 0:
@@ -184,9 +192,7 @@ def frame_pointer(isa, data: Spellings, on, off) -> tuple[str | None, list[str]]
     (on_ok, on_lines, _), (off_ok, off_lines, _) = on, off
     if not (on_ok and off_ok):
         return None, []
-    special = {isa.stack_pointer, isa.program_counter, isa.link_register}
-    if isa.next_pc:
-        special.add(isa.next_pc["register"])
+    special = special_registers(isa)
     stack = [token(v) for v, _ in data.views(isa.stack_pointer)]
     found = []
     for r in isa.reg_class:
@@ -228,7 +234,8 @@ def kept_in_frame(isa, data: Spellings, lines: list[str], reg: str) -> int | Non
 def observe(cc: list[str], isa, data: Spellings) -> tuple[dict, dict]:
     """Compile one clobber per register; return ({reg: (verdict, bits)}, {reg: note})."""
     regs = list(isa.reg_class)
-    ORACLE_FLAGS[:] = list(isa.oracle.flags)
+    # The ISA's own measurement flags (spec/isa [oracle] flags), on every compile.
+    cc = cc + list(isa.oracle.flags)
     omit = ["-fomit-frame-pointer"]
     # The baseline first, alone: a compiler that does not run fails once, here.
     try:
@@ -251,9 +258,7 @@ def observe(cc: list[str], isa, data: Spellings) -> tuple[dict, dict]:
         setup_error(f"the compiler accepts none of spec/isa/{isa.name}.toml's registers in a "
                     f"clobber list: is it this target's compiler?\n{res[regs[0]][2]}")
     base = set(baseline)
-    special = {isa.stack_pointer, isa.program_counter, isa.link_register}
-    if isa.next_pc:
-        special.add(isa.next_pc["register"])
+    special = special_registers(isa)
     unread = []
     frame_reg, frame_lines = frame_pointer(isa, data, res["frame-on"], res["frame-off"])
     observed, notes = {}, {}
@@ -307,11 +312,7 @@ def load_target(code_root: Path, spec_root: Path, name: str):
 def compare(t, observed: dict) -> tuple[list, list]:
     """Rows (reg, class, compiler, spec, verdict) and the differences (reg, reason)."""
     isa = t.isa
-    special = {isa.stack_pointer: "stack pointer", isa.program_counter: "program counter"}
-    if isa.next_pc:
-        special[isa.next_pc["register"]] = "next program counter"
-    if isa.link_register:
-        special[isa.link_register] = "link register"
+    special = special_registers(isa)
     saved = {r: cls for cls, regs in t.callee_saved.items() for r in regs}
     rows, diffs = [], []
     for r, (verdict, bits) in observed.items():
@@ -359,8 +360,7 @@ def compare(t, observed: dict) -> tuple[list, list]:
 
 def write_result(path: Path, t, cc: list[str], observed: dict) -> None:
     isa = t.isa
-    special = ({isa.stack_pointer, isa.program_counter, isa.link_register}
-               | ({isa.next_pc["register"]} if isa.next_pc else set())) - {None}
+    special = special_registers(isa)
     lines = [f"# abi-oracle result for {t.name} (spec/isa/{isa.name}.toml registers), "
              f"from: {' '.join(cc)}",
              "# format: '<reg> preserved <bits>' | '<reg> volatile' | '<reg> refused'; '#' lines are comments"]
